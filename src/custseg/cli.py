@@ -1,0 +1,415 @@
+"""The ``custseg`` command: thin shells over the library.
+
+Each command parses options, calls the library and maps domain errors
+(:class:`custseg.errors.CustsegError`) to exit code 2 with one line on stderr.
+Heavy libraries (pandas, scikit-learn, matplotlib) are imported inside the
+commands, so ``custseg --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from custseg import __version__
+from custseg.errors import CustsegError
+
+app = typer.Typer(
+    name="custseg",
+    help="Customer segmentation from a retailer's transaction log: audit, RFM, K-means, DBSCAN, report.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class _State:
+    debug = False
+    quiet = False
+
+
+class Returns(str, Enum):
+    drop = "drop"
+    net = "net"
+
+
+class KeepDrop(str, Enum):
+    drop = "drop"
+    keep = "keep"
+
+
+class Transform(str, Enum):
+    log = "log"
+    yeo_johnson = "yeo-johnson"
+
+
+class Lang(str, Enum):
+    en = "en"
+    fr = "fr"
+
+
+class FigureFormat(str, Enum):
+    png = "png"
+    svg = "svg"
+
+
+# Options shared by the commands that read a transaction file.
+CustomerCol = Annotated[
+    str | None, typer.Option("--customer-col", help="Column holding the customer id.")
+]
+DateCol = Annotated[str | None, typer.Option("--date-col", help="Column holding the invoice date.")]
+InvoiceCol = Annotated[
+    str | None,
+    typer.Option(
+        "--invoice-col",
+        help="Column holding the invoice/order number (default: one order per customer and date-time).",
+    ),
+]
+QuantityCol = Annotated[
+    str | None, typer.Option("--quantity-col", help="Column holding the quantity.")
+]
+PriceCol = Annotated[str | None, typer.Option("--price-col", help="Column holding the unit price.")]
+AmountCol = Annotated[
+    str | None,
+    typer.Option(
+        "--amount-col", help="Column holding the line amount, when there is no unit price."
+    ),
+]
+StockCol = Annotated[
+    str | None, typer.Option("--stock-col", help="Column holding the product code.")
+]
+DateFormat = Annotated[
+    str | None,
+    typer.Option("--date-format", help="strptime format of text dates, e.g. '%d/%m/%Y %H:%M'."),
+]
+ReturnsOpt = Annotated[
+    Returns,
+    typer.Option(
+        "--returns", help="Cancellations: drop them from spend, or net them against purchases."
+    ),
+]
+NonProductOpt = Annotated[
+    KeepDrop,
+    typer.Option(
+        "--non-product", help="Non-product codes (postage, fees, manual...): drop or keep."
+    ),
+]
+DuplicatesOpt = Annotated[
+    KeepDrop,
+    typer.Option("--duplicates", help="Exact duplicate lines: drop the copies or keep them."),
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of", help="Snapshot date YYYY-MM-DD (default: the day after the last invoice)."
+    ),
+]
+
+
+def _overrides(
+    customer_col, date_col, invoice_col, quantity_col, price_col, amount_col, stock_col
+) -> dict:
+    return {
+        "customer": customer_col,
+        "date": date_col,
+        "invoice": invoice_col,
+        "quantity": quantity_col,
+        "price": price_col,
+        "amount": amount_col,
+        "stock_code": stock_col,
+    }
+
+
+def _console(stderr: bool = True):
+    from rich.console import Console
+
+    return Console(stderr=stderr, quiet=_State.quiet and stderr, highlight=False)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"custseg {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the full traceback on errors.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """custseg: customer segments from a transaction log."""
+    _State.debug = debug
+    _State.quiet = quiet
+
+
+@app.command()
+def run(
+    input: Annotated[
+        Path | None,
+        typer.Option(
+            "--input",
+            "-i",
+            help="Transaction file (.xlsx, .csv, .parquet). Default: $CUSTSEG_DATA, the cache, else download UCI Online Retail.",
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("custseg-out"),
+    k: Annotated[str, typer.Option("--k", help="Number of K-means clusters, or 'auto'.")] = "auto",
+    k_min: Annotated[int, typer.Option("--k-min", help="Smallest k tried.")] = 2,
+    k_max: Annotated[int, typer.Option("--k-max", help="Largest k tried.")] = 10,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (reproducible runs).")] = 0,
+    features: Annotated[
+        str, typer.Option("--features", help="Comma-separated features used for clustering.")
+    ] = "recency,frequency,monetary",
+    transform: Annotated[
+        Transform, typer.Option("--transform", help="Feature transform before standardising.")
+    ] = Transform.log,
+    returns: ReturnsOpt = Returns.drop,
+    non_product: NonProductOpt = KeepDrop.drop,
+    duplicates: DuplicatesOpt = KeepDrop.drop,
+    as_of: AsOfOpt = None,
+    lang: Annotated[Lang, typer.Option("--lang", help="Language of the report.")] = Lang.en,
+    figure_format: Annotated[
+        FigureFormat, typer.Option("--figure-format", help="Format of the files in figures/.")
+    ] = FigureFormat.png,
+    no_report: Annotated[
+        bool, typer.Option("--no-report", help="Skip the HTML report and figures.")
+    ] = False,
+    customer_col: CustomerCol = None,
+    date_col: DateCol = None,
+    invoice_col: InvoiceCol = None,
+    quantity_col: QuantityCol = None,
+    price_col: PriceCol = None,
+    amount_col: AmountCol = None,
+    stock_col: StockCol = None,
+    date_format: DateFormat = None,
+) -> None:
+    """Run the whole pipeline and write customers.csv, summary.json, report.html and figures/."""
+    from custseg.cleaning import CleaningPolicy
+    from custseg.locate import resolve_input
+    from custseg.pipeline import PipelineConfig, parse_k, run_and_write
+
+    console = _console()
+    config = PipelineConfig(
+        k=parse_k(k),
+        k_range=(k_min, k_max),
+        seed=seed,
+        features=tuple(f.strip() for f in features.split(",") if f.strip()),
+        transform=transform.value,
+        policy=CleaningPolicy(
+            returns=returns.value, non_product=non_product.value, duplicates=duplicates.value
+        ),
+        as_of=as_of,
+        overrides=_overrides(
+            customer_col, date_col, invoice_col, quantity_col, price_col, amount_col, stock_col
+        ),
+        date_format=date_format,
+        lang=lang.value,
+        figure_format=figure_format.value,
+        report=not no_report,
+    )
+    config.validate()
+    with console.status("locating the data") as status:
+        resolved = resolve_input(input, progress=None)
+        console.log(f"input: {resolved.path} ({resolved.source})")
+
+        def step(name: str) -> None:
+            status.update(f"{name}…")
+            console.log(name)
+
+        result = run_and_write(resolved.path, out, config, progress=step)
+    console.print(
+        f"[bold]{result.summary['cleaning']['customers']:,} customers[/bold] in "
+        f"{result.summary['kmeans']['chosen_k']} K-means segments; outputs in {out}/ "
+        f"({result.summary['timings']['total']:.1f} s)"
+    )
+
+
+@app.command("audit")
+def audit_cmd(
+    input: Annotated[Path, typer.Argument(help="Transaction file (.xlsx, .csv, .parquet).")],
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the audit as JSON instead of a table.")
+    ] = False,
+    customer_col: CustomerCol = None,
+    date_col: DateCol = None,
+    invoice_col: InvoiceCol = None,
+    quantity_col: QuantityCol = None,
+    price_col: PriceCol = None,
+    amount_col: AmountCol = None,
+    stock_col: StockCol = None,
+    date_format: DateFormat = None,
+) -> None:
+    """Print the data-quality audit of a transaction file."""
+    from rich.table import Table
+
+    from custseg.audit import audit
+    from custseg.load import load_transactions
+    from custseg.output import dumps_json
+
+    data = load_transactions(
+        input,
+        overrides=_overrides(
+            customer_col, date_col, invoice_col, quantity_col, price_col, amount_col, stock_col
+        ),
+        date_format=date_format,
+    )
+    report = audit(data.con, data.view)
+    if json_out:
+        sys.stdout.write(dumps_json({"input": data.to_dict(), "audit": report.to_dict()}))
+        return
+    console = _console(stderr=False)
+    table = Table(
+        title=f"Data-quality audit of {input} ({report.rows:,} lines, revenue {report.revenue:,.2f})"
+    )
+    table.add_column("finding")
+    table.add_column("rows", justify="right")
+    table.add_column("share of rows", justify="right")
+    table.add_column("revenue", justify="right")
+    table.add_column("detail", justify="right")
+    for row in report.findings.to_dict("records"):
+        detail = row["detail"]
+        table.add_row(
+            row["finding"].replace("_", " "),
+            f"{row['rows']:,}",
+            f"{row['row_share']:.2%}",
+            f"{row['revenue']:,.2f}",
+            "" if detail is None or detail != detail else f"{int(detail):,}",
+        )
+    console.print(table)
+    stats = Table(title="Descriptive statistics")
+    stats.add_column("variable")
+    for col in report.stats.columns:
+        stats.add_column(col, justify="right")
+    for name, row in report.stats.iterrows():
+        stats.add_row(name, *[f"{v:,.2f}" if v == v else "" for v in row])
+    console.print(stats)
+    for key, rule in report.rules.items():
+        console.print(f"[dim]{key}: {rule}[/dim]")
+
+
+@app.command("features")
+def features_cmd(
+    input: Annotated[Path, typer.Argument(help="Transaction file (.xlsx, .csv, .parquet).")],
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="Parquet file to write the per-customer features to."),
+    ],
+    returns: ReturnsOpt = Returns.drop,
+    non_product: NonProductOpt = KeepDrop.drop,
+    duplicates: DuplicatesOpt = KeepDrop.drop,
+    as_of: AsOfOpt = None,
+    memory_limit: Annotated[
+        str,
+        typer.Option("--memory-limit", help="DuckDB memory limit; beyond it work spills to disk."),
+    ] = "3GB",
+    customer_col: CustomerCol = None,
+    date_col: DateCol = None,
+    invoice_col: InvoiceCol = None,
+    quantity_col: QuantityCol = None,
+    price_col: PriceCol = None,
+    amount_col: AmountCol = None,
+    stock_col: StockCol = None,
+    date_format: DateFormat = None,
+) -> None:
+    """Write the per-customer feature table alone (recency, frequency, monetary, ...)."""
+    from custseg.cleaning import CleaningPolicy
+    from custseg.pipeline import write_features
+
+    policy = CleaningPolicy(
+        returns=returns.value, non_product=non_product.value, duplicates=duplicates.value
+    )
+    n = write_features(
+        input,
+        out,
+        policy=policy,
+        as_of=as_of,
+        overrides=_overrides(
+            customer_col, date_col, invoice_col, quantity_col, price_col, amount_col, stock_col
+        ),
+        date_format=date_format,
+        memory_limit=memory_limit,
+    )
+    _console().print(f"{n:,} customers written to {out}")
+
+
+@app.command()
+def report(
+    directory: Annotated[Path, typer.Argument(help="Output folder of a previous `custseg run`.")],
+    lang: Annotated[Lang, typer.Option("--lang", help="Language of the report.")] = Lang.en,
+    figure_format: Annotated[
+        FigureFormat, typer.Option("--figure-format", help="Format of the files in figures/.")
+    ] = FigureFormat.png,
+) -> None:
+    """Rebuild report.html and figures/ from a previous run's outputs, without recomputing."""
+    from custseg.pipeline import rebuild_report
+
+    seconds = rebuild_report(directory, lang=lang.value, figure_format=figure_format.value)
+    _console().print(f"report rebuilt in {directory}/report.html ({seconds:.1f} s)")
+
+
+@app.command()
+def synth(
+    rows: Annotated[int, typer.Option("--rows", help="Number of transaction lines.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Parquet file to write.")],
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+) -> None:
+    """Write synthetic Online-Retail-like transactions (same columns and quirks) to parquet."""
+    from custseg.errors import ParameterError
+    from custseg.synth import synthesize
+
+    if rows < 1:
+        raise ParameterError(f"--rows must be at least 1, not {rows}", fix="pass --rows 1000000")
+    stats = synthesize(rows, out, seed=seed)
+    _console().print(f"{stats.rows:,} lines, {stats.customers:,} customers written to {out}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app, map domain errors to exit code 2."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        app(args=args, prog_name="custseg", standalone_mode=False)
+    except CustsegError as exc:
+        if debug:
+            raise
+        sys.stderr.write(f"custseg: error: {exc.one_line()}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write(
+            "custseg: interrupted; nothing was written, previous outputs are untouched.\n"
+        )
+        return 130
+    except SystemExit as exc:  # typer.Exit
+        return int(exc.code or 0)
+    except Exception as exc:  # click usage errors, and genuine bugs
+        import click
+
+        if isinstance(exc, click.exceptions.Exit):
+            return exc.exit_code
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        if isinstance(exc, click.exceptions.Abort):
+            sys.stderr.write("custseg: aborted.\n")
+            return 130
+        if debug:
+            raise
+        sys.stderr.write(
+            f"custseg: internal error: {type(exc).__name__}: {exc} (run again with --debug for the traceback, and report it)\n"
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
