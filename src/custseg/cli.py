@@ -9,7 +9,7 @@ commands, so ``custseg --help`` starts fast.
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -33,27 +33,27 @@ class _State:
     quiet = False
 
 
-class Returns(str, Enum):
+class Returns(StrEnum):
     drop = "drop"
     net = "net"
 
 
-class KeepDrop(str, Enum):
+class KeepDrop(StrEnum):
     drop = "drop"
     keep = "keep"
 
 
-class Transform(str, Enum):
+class Transform(StrEnum):
     log = "log"
     yeo_johnson = "yeo-johnson"
 
 
-class Lang(str, Enum):
+class Lang(StrEnum):
     en = "en"
     fr = "fr"
 
 
-class FigureFormat(str, Enum):
+class FigureFormat(StrEnum):
     png = "png"
     svg = "svg"
 
