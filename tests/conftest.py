@@ -1,0 +1,86 @@
+"""Shared fixtures: the real dataset and a DuckDB connection holding it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _data_dir() -> Path:
+    env = os.environ.get("CUSTSEG_DATA")
+    if env and Path(env).is_dir():
+        return Path(env)
+    return ROOT.parent / "shared" / "data"
+
+
+DATA_DIR = _data_dir()
+REAL = DATA_DIR / "online_retail.parquet"
+REAL_II = DATA_DIR / "online_retail_ii_2009_2010.parquet"
+
+
+@pytest.fixture(scope="session")
+def real_path() -> Path:
+    if not REAL.exists():
+        pytest.skip(f"real dataset not found at {REAL} (set CUSTSEG_DATA)")
+    return REAL
+
+
+@pytest.fixture(scope="session")
+def real_ii_path() -> Path:
+    if not REAL_II.exists():
+        pytest.skip(f"Online Retail II not found at {REAL_II} (set CUSTSEG_DATA)")
+    return REAL_II
+
+
+@pytest.fixture(scope="session")
+def real_loaded(real_path):
+    from custseg.load import load_transactions
+
+    return load_transactions(real_path)
+
+
+@pytest.fixture(scope="session")
+def real_audit(real_loaded):
+    from custseg.audit import audit
+
+    return audit(real_loaded.con, real_loaded.view)
+
+
+@pytest.fixture
+def hand_lines() -> pd.DataFrame:
+    """Eight lines with one of each anomaly, in the Online Retail layout."""
+    return _lines()
+
+
+def _lines() -> pd.DataFrame:
+    t = dt.datetime(2011, 1, 3, 10, 0)
+    rows = [
+        # invoice, code, desc, qty, date, price, customer, country
+        ("100", "85123A", "HEART", 6, t, 2.5, 17850.0, "United Kingdom"),
+        ("100", "85123A", "HEART", 6, t, 2.5, 17850.0, "United Kingdom"),  # exact duplicate
+        ("100", "POST", "POSTAGE", 1, t, 18.0, 17850.0, "United Kingdom"),  # non-product
+        ("101", "22423", "CAKESTAND", 2, t, 12.75, None, "France"),  # no customer
+        ("C102", "85123A", "HEART", -6, t + dt.timedelta(days=1), 2.5, 17850.0, "United Kingdom"),
+        ("103", "22423", "CAKESTAND", -3, t, 0.0, None, "United Kingdom"),  # stock correction
+        ("A104", "B", "Adjust bad debt", 1, t, -500.0, None, "United Kingdom"),
+        ("105", "22222", "FREEBIE", 1, t, 0.0, 12345.0, "Spain"),
+    ]
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "InvoiceNo",
+            "StockCode",
+            "Description",
+            "Quantity",
+            "InvoiceDate",
+            "UnitPrice",
+            "CustomerID",
+            "Country",
+        ],
+    )
