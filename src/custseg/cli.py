@@ -374,11 +374,14 @@ def synth(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the app, map domain errors to exit code 2."""
-    args = sys.argv[1:] if argv is None else argv
+    """Entry point: run the app; a domain error becomes one line on stderr and exit code 2."""
+    args = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in args
     try:
-        app(args=args, prog_name="custseg", standalone_mode=False)
+        # Click handles usage errors itself (one message, exit code 2) and exits.
+        app(args=args, prog_name="custseg", standalone_mode=True)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except CustsegError as exc:
         if debug:
             raise
@@ -389,23 +392,12 @@ def main(argv: list[str] | None = None) -> int:
             "custseg: interrupted; nothing was written, previous outputs are untouched.\n"
         )
         return 130
-    except SystemExit as exc:  # typer.Exit
-        return int(exc.code or 0)
-    except Exception as exc:  # click usage errors, and genuine bugs
-        import click
-
-        if isinstance(exc, click.exceptions.Exit):
-            return exc.exit_code
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
-            sys.stderr.write("custseg: aborted.\n")
-            return 130
+    except Exception as exc:
         if debug:
             raise
         sys.stderr.write(
-            f"custseg: internal error: {type(exc).__name__}: {exc} (run again with --debug for the traceback, and report it)\n"
+            f"custseg: internal error: {type(exc).__name__}: {exc} "
+            "(run again with --debug for the traceback, and report it)\n"
         )
         return 1
     return 0

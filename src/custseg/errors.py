@@ -33,7 +33,8 @@ class CustsegError(Exception):
             text = f"{self.path}: {text}"
         text += "."
         if self.fix:
-            text += f" {self.fix.rstrip('.')}."
+            fix = self.fix.rstrip(".")
+            text += f" {fix[:1].upper()}{fix[1:]}."
         return " ".join(text.split())
 
 
