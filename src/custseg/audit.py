@@ -256,30 +256,48 @@ def audit(
     cancel_match = f"""EXISTS (SELECT 1 FROM {view} c WHERE starts_with(c.{inv}, 'C')
                           AND c.{cust} = x.{cust} AND c.{code} = x.{code}
                           AND c.{qty} = -x.{qty} AND c.{date} >= x.{date})"""
-    ext_lines = con.execute(
-        f"""SELECT 'quantity' AS kind, x.{inv} AS invoice, x.{cust} AS customer_id, x.{code} AS stock_code,
+    line_cols = [
+        "kind",
+        "invoice",
+        "customer_id",
+        "stock_code",
+        "description",
+        "invoice_date",
+        "quantity",
+        "value",
+        "cancelled_after",
+    ]
+    ext_lines = (
+        pd.DataFrame(columns=line_cols)
+        if thr_q is None
+        else con.execute(
+            f"""SELECT 'quantity' AS kind, x.{inv} AS invoice, x.{cust} AS customer_id, x.{code} AS stock_code,
                    x.{S.DESCRIPTION} AS description, x.{date} AS invoice_date, x.{qty} AS quantity,
                    x.{amt} AS value, {cancel_match} AS cancelled_after
             FROM {view} x WHERE {purchases.replace(inv, "x." + inv)} AND x.{qty} > {thr_q}
             ORDER BY x.{qty} DESC, x.{inv}, x.{code}"""
-    ).df()
-    ext_orders = con.execute(
-        f"""SELECT 'order_value' AS kind, o.invoice, o.customer_id, NULL AS stock_code,
+        ).df()
+    )
+    ext_orders = (
+        pd.DataFrame(columns=line_cols)
+        if thr_o is None
+        else con.execute(
+            f"""SELECT 'order_value' AS kind, o.invoice, o.customer_id, NULL AS stock_code,
                    CAST(o.n_lines AS VARCHAR) || ' lines' AS description, o.invoice_date,
                    NULL AS quantity, o.order_total AS value,
                    EXISTS (SELECT 1 FROM {view} x WHERE x.{inv} = o.invoice AND {cancel_match}) AS cancelled_after
             FROM _orders o WHERE o.order_total > {thr_o}
             ORDER BY o.order_total DESC, o.invoice"""
-    ).df()
+        ).df()
+    )
     for key, df in (("extreme_quantity", ext_lines), ("extreme_order_value", ext_orders)):
         found[key] = (
             len(df),
             float(df["value"].sum()) if len(df) else 0.0,
             int(df["cancelled_after"].sum()),
         )
-    extremes = pd.concat(
-        [ext_lines.head(top_extremes), ext_orders.head(top_extremes)], ignore_index=True
-    )
+    parts = [df.head(top_extremes) for df in (ext_lines, ext_orders) if len(df)]
+    extremes = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=line_cols)
 
     npc = con.execute(
         f"""SELECT {code} AS stock_code, mode({S.DESCRIPTION}) AS description, count(*) AS rows,
@@ -308,8 +326,8 @@ def audit(
         "bad_debt_adjustment": "invoice starts with 'A'",
         "exact_duplicates": "every copy beyond the first of lines identical in all columns",
         "non_product_codes": NON_PRODUCT_RULE,
-        "extreme_quantity": f"purchase line quantity above {thr_q:,.0f}: {EXTREME_RULE} (detail: followed by a cancellation of the same customer, product and quantity)",
-        "extreme_order_value": f"order total above {thr_o:,.2f}: {EXTREME_RULE} (detail: orders with a line cancelled afterwards)",
+        "extreme_quantity": f"purchase line quantity above {thr_q or float('nan'):,.0f}: {EXTREME_RULE} (detail: followed by a cancellation of the same customer, product and quantity)",
+        "extreme_order_value": f"order total above {thr_o or float('nan'):,.2f}: {EXTREME_RULE} (detail: orders with a line cancelled afterwards)",
     }
     return AuditReport(
         rows=int(n),
@@ -322,6 +340,6 @@ def audit(
         stats=descriptive_stats(con, view, approx=approx),
         non_product_codes=npc,
         extremes=extremes,
-        thresholds={"quantity": float(thr_q), "order_value": float(thr_o)},
+        thresholds={"quantity": _num(thr_q), "order_value": _num(thr_o)},
         cancelled_invoices=int(cancelled_invoices),
     )

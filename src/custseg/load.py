@@ -530,7 +530,8 @@ def load_transactions(
     if mapping.invoice:
         invoice = _id_expr(mapping.invoice, types[mapping.invoice])
     else:
-        invoice = f"({cust}) || '|' || strftime({date_sql}, '%Y-%m-%dT%H:%M:%S')"
+        # Starts with the date, so that no synthetic order looks like a 'C' cancellation.
+        invoice = f"strftime({date_sql}, '%Y-%m-%dT%H:%M:%S') || '|' || ({cust})"
         notes.append("no invoice column: each distinct (customer, date-time) is one order")
     stock = (
         _id_expr(mapping.stock_code, types[mapping.stock_code])
