@@ -1,0 +1,88 @@
+"""The command line: documented, light to start, thin over the library."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import duckdb
+import pytest
+from tests_support import ROOT  # noqa: I001
+
+from custseg.cli import app, main
+
+
+def _commands() -> list[str]:
+    import typer.main
+
+    group = typer.main.get_group(app)
+    return sorted(group.commands)
+
+
+def test_every_command_is_documented_in_the_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = _commands()
+    assert set(commands) == {"run", "audit", "features", "report", "synth"}
+    for name in commands:
+        assert f"custseg {name}" in readme, f"`custseg {name}` is not in README.md"
+
+
+def test_cli_start_up_stays_light():
+    code = (
+        "import sys, custseg.cli; "
+        "print(','.join(m for m in ('matplotlib', 'seaborn', 'sklearn', 'pandas', 'duckdb', 'scipy') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == ""
+
+
+def test_audit_command_prints_the_findings(hand_lines, tmp_path, capsys):
+    src = tmp_path / "lines.parquet"
+    hand_lines.to_parquet(src)
+    assert main(["audit", str(src), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    findings = {f["finding"]: f["rows"] for f in data["audit"]["findings"]}
+    assert findings["missing_customer_id"] == 3
+    assert findings["exact_duplicates"] == 1
+    assert main(["audit", str(src)]) == 0
+    table = capsys.readouterr().out
+    assert "missing customer id" in table and "37.50%" in table
+
+
+def test_features_command_real_dataset(real_path, tmp_path):
+    out = tmp_path / "features.parquet"
+    assert main(["--quiet", "features", str(real_path), "--out", str(out)]) == 0
+    n, total = (
+        duckdb.connect()
+        .execute(f"SELECT count(*), round(sum(monetary), 2) FROM '{out}'")
+        .fetchone()
+    )
+    assert n == 4_334
+    common = tmp_path / "common.parquet"
+    args = [
+        "--quiet",
+        "features",
+        str(real_path),
+        "--out",
+        str(common),
+        "--non-product",
+        "keep",
+        "--duplicates",
+        "keep",
+    ]
+    assert main(args) == 0
+    n, total = (
+        duckdb.connect()
+        .execute(f"SELECT count(*), round(sum(monetary), 2) FROM '{common}'")
+        .fetchone()
+    )
+    assert n == 4_338
+    assert total == pytest.approx(8_911_407.90, abs=0.01)
+
+
+def test_usage_error_exit_code_2(capsys):
+    assert main(["run", "--no-such-option"]) == 2
+    assert "No such option" in capsys.readouterr().err
