@@ -147,7 +147,7 @@ def test_profile_errors(tiny):
     # The message is one line with a fix.
     with pytest.raises(DataError) as info:
         align_labels(labels.iloc[:-1], features.index)
-    assert "\n" not in str(info.value) and "pass labels" in str(info.value)
+    assert "\n" not in str(info.value) and "Pass labels" in str(info.value)
 
 
 def test_profiles_by_method_stacks(tiny):
@@ -222,23 +222,23 @@ def test_planted_clusters_get_expected_names():
     names = name_clusters(segment_profiles(features, labels), features)
     assert names["segment"].tolist() == [0, 1, 2, 3, 4]
     assert names["name_key"].tolist() == [
-        "high_value_loyal",
+        "vip_champions",
         "lapsed_low_spenders",
         "at_risk_big_spenders",
         "recent_low_spenders",
         "lapsing_mid_spenders",
     ]
     assert names["name"].tolist() == [
-        "high-value loyal",
+        "VIP champions",
         "lapsed low spenders",
         "at-risk big spenders",
         "recent low spenders",
         "lapsing mid spenders",
     ]
-    assert names["action"].iloc[0].startswith("VIP programme")
+    assert names["action"].iloc[0].startswith("dedicated account care")
     assert "win-back" in names["action"].iloc[1]
     assert (names["name_variant"] == 0).all()
-    assert names[["r_level", "f_level", "m_level"]].iloc[0].tolist() == ["high"] * 3
+    assert names[["r_level", "f_level", "m_level"]].iloc[0].tolist() == ["high", "top", "top"]
     assert names[["r_level", "f_level", "m_level"]].iloc[1].tolist() == ["low"] * 3
 
 
@@ -289,7 +289,7 @@ def test_same_rule_twice_is_disambiguated_by_spend():
     assert lapsed_rows["name_variant"].tolist() == expected
     assert lapsed_rows["name"].tolist() == [f"lapsed low spenders ({v})" for v in expected]
     assert names["name"].is_unique
-    assert names.loc[names["segment"] == 0, "name"].item() == "high-value loyal"
+    assert names.loc[names["segment"] == 0, "name"].item() == "VIP champions"
     # Deterministic whatever the order of the profile rows.
     again = name_clusters(prof.iloc[::-1], features)
     pd.testing.assert_frame_equal(
@@ -317,7 +317,7 @@ def test_user_can_override_rules():
     # Reword one rule, keep the rest.
     reworded = tuple(
         dataclasses.replace(r, name="champions", action="thank them")
-        if r.key == "high_value_loyal"
+        if r.key == "vip_champions"
         else r
         for r in DEFAULT_NAMING_RULES
     )
@@ -411,19 +411,19 @@ def test_real_dataset_kmeans4_profiles_and_names():
     table = prof.assign(name_key=names["name_key"]).set_index("name_key")
     assert sorted(table.index) == [
         "at_risk_big_spenders",
-        "high_value_loyal",
         "lapsed_low_spenders",
         "recent_mid_spenders",
+        "vip_champions",
     ]
     assert table["size"].to_dict() == {
-        "high_value_loyal": 713,
+        "vip_champions": 713,
         "at_risk_big_spenders": 1187,
         "lapsed_low_spenders": 1626,
         "recent_mid_spenders": 812,
     }
     # 16 % of customers bring 65 % of the revenue.
-    assert table.loc["high_value_loyal", "revenue_share"] == pytest.approx(0.6470, abs=5e-4)
-    assert table.loc["high_value_loyal", "median_frequency"] == 10
+    assert table.loc["vip_champions", "revenue_share"] == pytest.approx(0.6470, abs=5e-4)
+    assert table.loc["vip_champions", "median_frequency"] == 10
     assert table.loc["lapsed_low_spenders", "median_recency"] == 173
     assert table.loc["recent_mid_spenders", "median_monetary"] == pytest.approx(470.78)
     assert prof["revenue"].sum() == pytest.approx(8_911_407.904, rel=1e-9)

@@ -47,7 +47,7 @@ SEGMENT = "segment"
 METHOD = "method"
 
 #: The three levels a score is cut into (terciles of the customer population).
-LEVELS = ("low", "mid", "high")
+LEVELS = ("low", "mid", "high", "top")
 _ANY = frozenset(LEVELS)
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -261,7 +261,8 @@ class NamingRule:
     action : str
         English recommended action.
     recency, frequency, monetary : collection of str
-        Allowed levels among ``"low"``, ``"mid"``, ``"high"``; default: any level.
+        Allowed levels among ``"low"``, ``"mid"``, ``"high"``, ``"top"`` (top decile;
+        ``"high"`` always includes it); default: any level.
     """
 
     key: str
@@ -285,6 +286,8 @@ class NamingRule:
                     f"naming rule {self.key!r} has {attr} levels {sorted(levels)}",
                     fix="use a non-empty subset of 'low', 'mid', 'high'",
                 )
+            if "high" in levels:  # "high" always includes the top decile
+                levels = levels | {"top"}
             object.__setattr__(self, attr, levels)
 
     def matches(self, r_level: str, f_level: str, m_level: str) -> bool:
@@ -292,47 +295,56 @@ class NamingRule:
         return r_level in self.recency and f_level in self.frequency and m_level in self.monetary
 
 
-_H, _M, _L = "high", "mid", "low"
+_T, _H, _M, _L = "top", "high", "mid", "low"
+_HT = frozenset({_H, _T})  # "high" includes the top decile
 
 #: Ordered naming table (first match wins); it covers all 27 level combinations.
 DEFAULT_NAMING_RULES: tuple[NamingRule, ...] = (
     # Recent buyers (R high).
     NamingRule(
+        "vip_champions",
+        "VIP champions",
+        "dedicated account care, VIP perks and early access; protect the relationship, no discounts needed",
+        recency=_HT,
+        frequency={_T},
+        monetary={_T},
+    ),
+    NamingRule(
         "high_value_loyal",
         "high-value loyal",
         "VIP programme, early access and personal service; no discounts needed",
-        recency={_H},
-        frequency={_H, _M},
-        monetary={_H},
+        recency=_HT,
+        frequency={_T, _H, _M},
+        monetary=_HT,
     ),
     NamingRule(
         "loyal_regulars",
         "loyal regulars",
         "cross-sell and bundles to raise the basket value",
-        recency={_H},
-        frequency={_H},
+        recency=_HT,
+        frequency=_HT,
         monetary={_M, _L},
     ),
     NamingRule(
         "new_big_spenders",
         "new big spenders",
         "personal welcome and tailored recommendations to secure a second order",
-        recency={_H},
+        recency=_HT,
         frequency={_L},
-        monetary={_H},
+        monetary=_HT,
     ),
     NamingRule(
         "recent_mid_spenders",
         "recent mid spenders",
         "onboarding series and a second-purchase incentive",
-        recency={_H},
+        recency=_HT,
         monetary={_M},
     ),
     NamingRule(
         "recent_low_spenders",
         "recent low spenders",
         "welcome series and low-cost recommendations to build the buying habit",
-        recency={_H},
+        recency=_HT,
         monetary={_L},
     ),
     # Neither recent nor lapsed (R mid).
@@ -341,14 +353,14 @@ DEFAULT_NAMING_RULES: tuple[NamingRule, ...] = (
         "at-risk big spenders",
         "personal outreach and a loyalty reward before they lapse",
         recency={_M},
-        monetary={_H},
+        monetary=_HT,
     ),
     NamingRule(
         "at_risk_regulars",
         "at-risk regulars",
         "reminder with recommendations based on their past orders",
         recency={_M},
-        frequency={_H},
+        frequency=_HT,
     ),
     NamingRule(
         "lapsing_mid_spenders",
@@ -370,7 +382,7 @@ DEFAULT_NAMING_RULES: tuple[NamingRule, ...] = (
         "lapsed big spenders",
         "win-back campaign with a personalised, time-limited offer",
         recency={_L},
-        monetary={_H},
+        monetary=_HT,
     ),
     NamingRule(
         "lapsed_mid_spenders",
@@ -406,8 +418,16 @@ def _percentile_rank(population: np.ndarray, values: np.ndarray) -> np.ndarray:
     return (below + upto) / (2.0 * pop.size)
 
 
+#: Score from which a level is "top" (the top decile), above "high".
+TOP_CUT = 0.9
+
+
 def _level(scores: np.ndarray, cuts: tuple[float, float]) -> np.ndarray:
-    return np.where(scores >= cuts[1], _H, np.where(scores >= cuts[0], _M, _L))
+    return np.where(
+        scores >= max(TOP_CUT, cuts[1]),
+        _T,
+        np.where(scores >= cuts[1], _H, np.where(scores >= cuts[0], _M, _L)),
+    )
 
 
 def name_clusters(
