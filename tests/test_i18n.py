@@ -93,6 +93,16 @@ def test_every_segment_and_finding_has_name_description_and_action():
     assert fr.finding_name("zero_price") == "Prix unitaire nul"
 
 
+# Identical in both languages on purpose: proper names, a word French shares with
+# English, and templates made of fields only.
+SAME_IN_BOTH = {
+    "score.calinski_harabasz",  # Calinski-Harabasz index
+    "score.davies_bouldin",  # Davies-Bouldin index
+    "param.transform",  # "Transformation" is French too
+    "features.skew_item",  # "{label} {value}"
+}
+
+
 def test_french_is_not_english():
     # headings, captions and actions are translated (names like "Champions" may match)
     same = [
@@ -102,8 +112,39 @@ def test_french_is_not_english():
         and not k.startswith("country.")
         and len(v) > 12
         and fields(v) != {"label", "unit"}
+        and k not in SAME_IN_BOTH
     ]
     assert same == []
+
+
+def test_every_label_the_pipeline_can_produce_is_in_the_catalogue():
+    """Keys produced by other modules (names, levels, rules, stages) all have entries."""
+    from custseg.audit import FINDING_KEYS
+    from custseg.cleaning import RULE_TEXT
+    from custseg.profiles import DEFAULT_NAMING_RULES, LEVELS, NOISE_RULE
+    from custseg.rfm import DEFAULT_RULES
+
+    stages = ("load", "audit", "clean", "features", "distributions", "k selection")
+    stages += ("kmeans", "dbscan", "rfm", "profiles", "assemble", "total")
+    for lang in LANGUAGES:
+        tr = Translator(lang)
+        for rule in (*DEFAULT_NAMING_RULES, NOISE_RULE):
+            assert tr.has(f"cluster.{rule.key}.name"), (lang, rule.key)
+            assert tr.has(f"cluster.{rule.key}.action"), (lang, rule.key)
+        for dim in ("r", "f", "m"):
+            for level in LEVELS:
+                assert tr.has(f"level.{dim}.{level}"), (lang, dim, level)
+        for rule in DEFAULT_RULES:
+            assert tr.has(f"segment.{rule.key}.action"), (lang, rule.key)
+        for key in FINDING_KEYS:
+            assert tr.has(f"finding.{key}.name") and tr.has(f"finding.{key}.description"), key
+        for key in RULE_TEXT:
+            assert tr.has(f"clean.{key}.name") and tr.has(f"clean.{key}.description"), key
+        for stage in stages:
+            assert tr.has("stage." + stage.replace(" ", "_")), (lang, stage)
+    fr = Translator("fr")
+    assert fr.t("cluster.lapsed_low_spenders.name") == "Petits acheteurs perdus de vue"
+    assert fr.t("level.f.top") == f"parmi les 10{NNBSP}% d’acheteurs les plus fréquents"
 
 
 def test_french_typography():
@@ -121,6 +162,9 @@ def test_french_typography():
 def test_missing_key_and_unknown_language(en):
     with pytest.raises(KeyError, match="no 'en' translation"):
         en.t("no.such.key")
+    # a finding added to the audit later shows by its key instead of breaking the report
+    assert en.finding_name("new_finding") == "new_finding"
+    assert en.finding_description("new_finding") == ""
     with pytest.raises(ParameterError, match="unknown report language 'de'"):
         Translator("de")
 
@@ -166,6 +210,19 @@ def test_money_formats(en, fr):
     assert fr.money_compact(2_000_000_000) == f"2{NBSP}Md£"
     assert en.money_compact(12.5) == "£13"
     assert en.money_compact(0.25) == "£0.25"
+
+
+def test_plural_forms(en, fr):
+    assert en.plural("unit.orders", 1) == "1 order"
+    assert en.plural("unit.orders", 0) == "0 orders"
+    assert en.plural("unit.days", 1.5, 1) == "1.5 days"
+    assert en.plural("unit.days", 1.04, 1) == "1.0 days"  # rounds to 1.0, not exactly one
+    assert fr.plural("unit.orders", 1) == "1 commande"
+    assert fr.plural("unit.orders", 0) == "0 commande"  # French singular below 2
+    assert fr.plural("unit.orders", 1.5, 1) == "1,5 commande"
+    assert fr.plural("unit.days", 2) == "2 jours"
+    assert fr.plural("unit.days", 1234) == f"1{NNBSP}234 jours"
+    assert en.plural("unit.orders", None) == "– orders"
 
 
 def test_percent_formats(en, fr):

@@ -7,9 +7,16 @@ created directly (no pyplot state, no current axes) and rendered with the Agg
 backend by :func:`render_png` / :func:`render_svg`.
 
 One style for all figures: :func:`style` (seaborn's ``whitegrid`` theme and
-``notebook`` context, a fixed colour-blind-safe palette, DejaVu Sans, 110 dpi),
-applied by every ``plot_*`` function. Every word comes from the
+``notebook`` context written out as rcParams, so that drawing never imports
+seaborn and scipy, a fixed colour-blind-safe palette, DejaVu Sans, 110 dpi),
+applied by every ``plot_*`` function. Segments keep one colour in every figure
+(:func:`segment_colors`). Every word comes from the
 :class:`~custseg.i18n.Translator` passed as ``tr``.
+
+Cost: the report draws about sixteen figures, so drawing is kept lean: one
+Agg draw per figure (:func:`render_png`), 256-colour PNGs, box plots of many
+segments as a few collections instead of ``Axes.bxp``'s five artists per box,
+no colour bars (values are printed in the cells), rasterised scatter points.
 
 Conventions: ``plot_x(data, *, tr, ax=None) -> Axes`` for one-panel figures
 (a new figure is made when ``ax`` is None; get it with ``ax.figure``) and
@@ -18,6 +25,7 @@ Conventions: ``plot_x(data, *, tr, ax=None) -> Axes`` for one-panel figures
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 from collections.abc import Iterator, Mapping, Sequence
@@ -30,6 +38,7 @@ from cycler import cycler
 from matplotlib.axes import Axes
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter, NullLocator
 
@@ -47,18 +56,32 @@ from custseg.errors import ColumnError
 from custseg.i18n import Translator
 
 __all__ = [
+    "CLUSTER_PALETTE",
     "DPI",
+    "NOISE_COLOR",
     "PALETTE",
+    "RFM_COLORS",
     "plot_box",
     "plot_boxplots",
+    "plot_center_heatmap",
     "plot_countries",
+    "plot_crosstab",
+    "plot_elbow",
     "plot_feature_histograms",
     "plot_findings",
     "plot_histogram",
+    "plot_k_distance",
+    "plot_k_scores",
     "plot_line_histograms",
     "plot_monthly",
+    "plot_rfm_map",
+    "plot_segment_boxplots",
+    "plot_segment_scatter",
+    "plot_segment_shares",
+    "plot_silhouette_diagram",
     "render_png",
     "render_svg",
+    "segment_colors",
     "style",
 ]
 
@@ -88,12 +111,41 @@ _TEXT = "#262626"
 _FULL = 9.0
 
 
-def _rc() -> dict[str, Any]:
-    import seaborn as sns  # lazy: seaborn pulls in scipy.stats
+# seaborn's "whitegrid" style with the "notebook" context at font_scale 0.85,
+# written out: importing seaborn (and scipy.stats behind it) costs more than
+# drawing half of the report's figures.
+_SEABORN_WHITEGRID_NOTEBOOK: dict[str, Any] = {
+    "axes.axisbelow": True,
+    "axes.edgecolor": ".8",
+    "axes.facecolor": "white",
+    "axes.grid": True,
+    "axes.labelcolor": ".15",
+    "axes.labelsize": 10.2,
+    "font.size": 10.2,
+    "grid.color": ".8",
+    "grid.linestyle": "-",
+    "legend.fontsize": 9.35,
+    "legend.title_fontsize": 10.2,
+    "lines.solid_capstyle": "round",
+    "patch.edgecolor": "w",
+    "patch.force_edgecolor": True,
+    "text.color": ".15",
+    "xtick.color": ".15",
+    "ytick.color": ".15",
+    "xtick.direction": "out",
+    "ytick.direction": "out",
+    "xtick.labelsize": 9.35,
+    "ytick.labelsize": 9.35,
+    "xtick.major.width": 1.25,
+    "ytick.major.width": 1.25,
+    "xtick.minor.width": 1.0,
+    "ytick.minor.width": 1.0,
+}
 
-    rc: dict[str, Any] = {}
-    rc.update(sns.axes_style("whitegrid"))
-    rc.update(sns.plotting_context("notebook", font_scale=0.85))
+
+@functools.cache
+def _rc() -> dict[str, Any]:
+    rc: dict[str, Any] = dict(_SEABORN_WHITEGRID_NOTEBOOK)
     rc.update(
         {
             "font.family": ["sans-serif"],
@@ -102,6 +154,7 @@ def _rc() -> dict[str, Any]:
             "axes.titlesize": 10.5,
             "axes.titleweight": "bold",
             "axes.titlelocation": "left",
+            "axes.titley": 1.0,  # fixed title position: no costly automatic placement
             "axes.spines.top": False,
             "axes.spines.right": False,
             "axes.linewidth": 1.0,
@@ -145,21 +198,22 @@ def _new_figure(width: float, height: float) -> Figure:
     return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
 
 
-def render_png(fig: Figure, *, dpi: int = DPI, close: bool = True) -> bytes:
+def render_png(fig: Figure, *, dpi: int = DPI) -> bytes:
     """PNG bytes of ``fig`` drawn once by the Agg backend.
 
     ``Figure.savefig`` draws a figure with a layout engine twice (a dry run,
     then the real one); drawing the Agg canvas once and encoding its buffer
-    with Pillow gives the same pixels for about half the time.
+    with Pillow gives the same pixels for about half the time. The image is
+    stored with a 256-colour palette (no dithering): figures use a handful of
+    flat colours, and the file is about a third of a true-colour PNG.
 
     Parameters
     ----------
     fig : Figure
-        The figure (its layout engine, if any, runs during the draw).
+        The figure (its layout engine, if any, runs during the draw). It is
+        left as it is; drop the reference to free it.
     dpi : int, default DPI
         Resolution.
-    close : bool, default True
-        Clear the figure afterwards to free its artists.
 
     Returns
     -------
@@ -175,19 +229,18 @@ def render_png(fig: Figure, *, dpi: int = DPI, close: bool = True) -> bytes:
         canvas.draw()
         rgba = canvas.buffer_rgba()
         image = Image.frombuffer("RGBA", (rgba.shape[1], rgba.shape[0]), rgba, "raw", "RGBA", 0, 1)
-        image.convert("RGB").save(buffer, format="png", dpi=(dpi, dpi))
-    if close:
-        fig.clear()
+        palette = image.convert("RGB").quantize(
+            colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
+        )
+        palette.save(buffer, format="png", dpi=(dpi, dpi))
     return buffer.getvalue()
 
 
-def render_svg(fig: Figure, *, close: bool = True) -> str:
-    """SVG text of ``fig``; clears the figure unless ``close=False``."""
+def render_svg(fig: Figure) -> str:
+    """SVG text of ``fig`` (scatter points are embedded as one raster image)."""
     buffer = io.StringIO()
     with style():
         fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    if close:
-        fig.clear()
     return buffer.getvalue()
 
 
@@ -224,6 +277,14 @@ def _log_axis(axis: Any, tr: Translator, numticks: int = 8) -> None:
     # the rest of the figure; the decade grid is enough to read values.
     axis.set_minor_locator(NullLocator())
     axis.set_minor_formatter(NullFormatter())
+
+
+def _own_figure(fig: Figure | None, width: float, height: float) -> Figure:
+    """``fig`` cleared, or a new figure of the given size (inches)."""
+    if fig is None:
+        return _new_figure(width, height)
+    fig.clear()
+    return fig
 
 
 def _own_axes(ax: Axes | None, width: float, height: float) -> Axes:
@@ -318,8 +379,7 @@ def plot_line_histograms(
     """
     present = [v for v in variables if v in histograms]
     with style():
-        fig = fig or _new_figure(_FULL, 6.0)
-        fig.clear()
+        fig = _own_figure(fig, _FULL, 6.0)
         ncols = 2 if len(present) > 1 else 1
         nrows = max(1, math.ceil(len(present) / ncols))
         axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
@@ -401,8 +461,7 @@ def plot_boxplots(
     """
     present = [v for v in variables if v in boxes]
     with style():
-        fig = fig or _new_figure(_FULL, 1.45 * max(len(present), 1) + 0.3)
-        fig.clear()
+        fig = _own_figure(fig, _FULL, 1.45 * max(len(present), 1) + 0.3)
         axes = np.atleast_1d(fig.subplots(max(len(present), 1), 1, squeeze=False)).ravel()
         for variable, ax in zip(present, axes, strict=False):
             plot_box(boxes[variable], tr=tr, ax=ax)
@@ -441,16 +500,15 @@ def plot_monthly(monthly: MonthlyTotals, *, tr: Translator, fig: Figure | None =
         (monthly.customers, "axis.active_customers", PALETTE[1], False),
     )
     with style():
-        fig = fig or _new_figure(_FULL, 6.2)
-        fig.clear()
+        fig = _own_figure(fig, _FULL, 6.2)
         axes = fig.subplots(3, 1, sharex=True)
         for ax, (values, label, color, money) in zip(axes, panels, strict=True):
             bars = ax.bar(x, values, color=color, width=0.72, edgecolor="white")
             for bar, is_partial in zip(bars, partial, strict=True):
-                if is_partial:
-                    bar.set_alpha(0.45)
-                    bar.set_hatch("///")
+                if is_partial:  # light fill, hatch in the full colour
+                    bar.set_facecolor(to_rgba(color, 0.3))
                     bar.set_edgecolor(color)
+                    bar.set_hatch("///")
             ax.set_ylabel(tr.t(label))
             ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
             ax.yaxis.set_major_formatter(_money_formatter(tr) if money else _number_formatter(tr))
@@ -565,8 +623,7 @@ def plot_findings(findings: pd.DataFrame, *, tr: Translator, fig: Figure | None 
     revenue = findings["revenue"].to_numpy(dtype=float)
     y = np.arange(n)
     with style():
-        fig = fig or _new_figure(_FULL, 0.36 * max(n, 3) + 1.1)
-        fig.clear()
+        fig = _own_figure(fig, _FULL, 0.36 * max(n, 3) + 1.1)
         left, right = fig.subplots(1, 2, sharey=True, width_ratios=(1.0, 1.0))
         left.barh(y, np.where(rows > 0, rows, np.nan), color=_BAR, height=0.66)
         left.set_xscale("log")
@@ -636,8 +693,7 @@ def plot_feature_histograms(
     """
     k = max(len(hists.features), 1)
     with style():
-        fig = fig or _new_figure(_FULL, 5.2)
-        fig.clear()
+        fig = _own_figure(fig, _FULL, 5.2)
         axes = fig.subplots(2, k, squeeze=False)
         for j, feat in enumerate(hists.features):
             sides = (
@@ -675,3 +731,985 @@ def plot_feature_histograms(
         for ax in axes.ravel()[2 * len(hists.features) :]:
             ax.set_visible(False)
     return fig
+
+
+# ---------------------------------------------------------------------------
+# segment colours
+# ---------------------------------------------------------------------------
+
+CLUSTER_PALETTE = tuple(c for c in PALETTE if c != "#949494")
+"""Colours of K-means / DBSCAN clusters 0, 1, 2, ... (grey is kept for noise)."""
+
+NOISE_COLOR = "#a0a0a0"
+"""Colour of DBSCAN noise (label -1) and of anything without a segment."""
+
+RFM_COLORS = {
+    "champions": "#1b7837",
+    "loyal_customers": "#5aae61",
+    "potential_loyalists": "#a6dba0",
+    "new_customers": "#0173b2",
+    "promising": "#56b4e9",
+    "need_attention": "#ece133",
+    "about_to_sleep": "#f6c16e",
+    "at_risk": "#de8f05",
+    "cant_lose_them": "#d55e00",
+    "hibernating": "#c7b299",
+    "lost": "#a0a0a0",
+}
+"""Fixed colour per RFM segment key: greens for the best customers, blues for new
+ones, yellow to red for those slipping away, greys for the lapsed."""
+
+
+def segment_colors(labels: Sequence[Any]) -> dict[Any, str]:
+    """Colour of each segment label, the same in every figure.
+
+    Integers are clusters (``CLUSTER_PALETTE[label]``, ``-1`` is noise);
+    strings are RFM segment keys (:data:`RFM_COLORS`, others take the
+    cluster palette in order of appearance).
+
+    Parameters
+    ----------
+    labels : sequence
+        Segment labels.
+
+    Returns
+    -------
+    dict
+        Label -> hex colour.
+    """
+    out: dict[Any, str] = {}
+    spare = iter(CLUSTER_PALETTE * 4)
+    for label in labels:
+        if label in out:
+            continue
+        if isinstance(label, str):
+            out[label] = RFM_COLORS.get(label) or next(spare)
+        elif int(label) < 0:
+            out[label] = NOISE_COLOR
+        else:
+            out[label] = CLUSTER_PALETTE[int(label) % len(CLUSTER_PALETTE)]
+    return out
+
+
+def _ink(color: str) -> str:
+    """Black or white, whichever reads better on ``color``."""
+    r, g, b, _ = to_rgba(color)
+    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return _TEXT if luminance > 0.45 else "white"
+
+
+def _names_of(labels: Sequence[Any], names: Mapping[Any, str] | None) -> list[str]:
+    return [str(names.get(lab, lab)) if names else str(lab) for lab in labels]
+
+
+def _percent_formatter(tr: Translator, decimals: int = 0) -> FuncFormatter:
+    return FuncFormatter(lambda x, _pos=None: tr.percent(x, decimals))
+
+
+# ---------------------------------------------------------------------------
+# choosing hyper-parameters
+# ---------------------------------------------------------------------------
+
+
+def _k_values(table: pd.DataFrame) -> np.ndarray:
+    if "k" not in table.columns:
+        raise ColumnError(
+            "the k scan table has no column 'k'",
+            fix="pass summary['kmeans']['table'] as a DataFrame",
+        )
+    return table["k"].to_numpy(dtype=int)
+
+
+def plot_elbow(
+    table: pd.DataFrame,
+    *,
+    chosen_k: int,
+    knee: int | None,
+    tr: Translator,
+    ax: Axes | None = None,
+) -> Axes:
+    """Inertia against k, with the elbow found by kneed and the chosen k.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Columns ``k`` and ``inertia`` (one row per scanned k).
+    chosen_k : int
+        The k retained (ringed).
+    knee : int or None
+        The elbow of the inertia curve (dashed line), None when there is none.
+    tr : Translator
+        Language of the labels.
+    ax : Axes, optional
+        Where to draw; a new figure when None.
+
+    Returns
+    -------
+    Axes
+    """
+    k = _k_values(table)
+    inertia = table["inertia"].to_numpy(dtype=float)
+    with style():
+        ax = _own_axes(ax, 6.4, 3.4)
+        ax.plot(k, inertia, marker="o", markersize=5, color=_BAR, linewidth=1.8)
+        if knee is not None:
+            ax.axvline(
+                knee, color=_MUTED, linestyle="--", linewidth=1.2, label=tr.t("legend.knee", k=knee)
+            )
+        at = k == chosen_k
+        if at.any():
+            ax.plot(
+                k[at],
+                inertia[at],
+                linestyle="none",
+                marker="o",
+                markersize=13,
+                markerfacecolor="none",
+                markeredgecolor=_ACCENT,
+                markeredgewidth=2.0,
+                label=tr.t("legend.chosen_k", k=chosen_k),
+            )
+        ax.set_xticks(k)
+        ax.set_xlabel(tr.t("axis.k"))
+        ax.set_ylabel(tr.t("axis.inertia"))
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=5))
+        ax.yaxis.set_major_formatter(_number_formatter(tr))
+        ax.set_ylim(bottom=0)
+        ax.legend(loc="upper right")
+    return ax
+
+
+_SCORES = (
+    ("silhouette", "score.silhouette", True, 3),
+    ("calinski_harabasz", "score.calinski_harabasz", True, 0),
+    ("davies_bouldin", "score.davies_bouldin", False, 2),
+)
+
+
+def plot_k_scores(
+    table: pd.DataFrame,
+    *,
+    chosen_k: int,
+    tr: Translator,
+    admissible: Sequence[int] | None = None,
+    fig: Figure | None = None,
+) -> Figure:
+    """Silhouette, Calinski-Harabasz and Davies-Bouldin against k, chosen k marked.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Columns ``k``, ``silhouette``, ``calinski_harabasz``, ``davies_bouldin``.
+    chosen_k : int
+        The k retained (dashed line).
+    tr : Translator
+        Language of the labels.
+    admissible : sequence of int, optional
+        The k values the rule allowed; the others get hollow markers.
+    fig : Figure, optional
+        Figure to draw into (cleared first).
+
+    Returns
+    -------
+    Figure
+    """
+    k = _k_values(table)
+    allowed = np.isin(k, list(admissible)) if admissible is not None else np.ones(len(k), bool)
+    with style():
+        fig = _own_figure(fig, _FULL, 3.0)
+        axes = fig.subplots(1, 3)
+        for i, (ax, (column, key, higher, decimals)) in enumerate(zip(axes, _SCORES, strict=True)):
+            values = table[column].to_numpy(dtype=float)
+            color = (PALETTE[0], PALETTE[2], PALETTE[4])[i]
+            ax.plot(k, values, color=color, linewidth=1.8, marker="o", markersize=5)
+            if not allowed.all():
+                ax.plot(
+                    k[~allowed],
+                    values[~allowed],
+                    linestyle="none",
+                    marker="o",
+                    markersize=5,
+                    markerfacecolor="white",
+                    markeredgecolor=color,
+                    label=tr.t("legend.not_admissible"),
+                )
+            ax.axvline(
+                chosen_k,
+                color=_ACCENT,
+                linestyle="--",
+                linewidth=1.2,
+                label=tr.t("legend.chosen_k", k=chosen_k),
+            )
+            better = tr.t("label.higher_better" if higher else "label.lower_better")
+            ax.set_title(f"{tr.t(key)}\n{better}", fontsize=9.5)
+            ax.set_xticks(k)
+            ax.set_xlabel(tr.t("axis.k"))
+            ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
+            ax.yaxis.set_major_formatter(
+                FuncFormatter(lambda x, _pos=None, d=decimals: tr.number(x, d))
+            )
+        axes[0].legend(loc="upper right", fontsize=8.5)
+    return fig
+
+
+def plot_silhouette_diagram(
+    clusters: Sequence[int],
+    values: Sequence[float],
+    *,
+    tr: Translator,
+    names: Mapping[Any, str] | None = None,
+    average: float | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Per-customer silhouette values, sorted within each cluster.
+
+    Parameters
+    ----------
+    clusters, values : sequences of the same length
+        Cluster and silhouette coefficient of each customer (of the sample
+        the silhouette was computed on).
+    tr : Translator
+        Language of the labels.
+    names : mapping, optional
+        Cluster -> display name (y tick labels).
+    average : float, optional
+        Mean silhouette of the clustering (dashed line).
+    ax : Axes, optional
+        Where to draw; a new figure when None.
+
+    Returns
+    -------
+    Axes
+    """
+    c = np.asarray(clusters)
+    v = np.asarray(values, dtype=float)
+    if c.shape != v.shape:
+        raise ColumnError(
+            f"{c.size} clusters for {v.size} silhouette values",
+            fix="pass one cluster and one silhouette value per customer",
+        )
+    labels = sorted(np.unique(c).tolist())
+    colors = segment_colors(labels)
+    gap = max(1, int(0.02 * c.size))
+    with style():
+        ax = _own_axes(ax, 6.8, 4.2)
+        start, ticks = 0, []
+        for label in labels:
+            vals = np.sort(v[c == label])[::-1]
+            y = np.arange(start, start + vals.size)
+            ax.fill_betweenx(y, 0, vals, color=colors[label], linewidth=0, alpha=0.9)
+            ticks.append(start + vals.size / 2)
+            start += vals.size + gap
+        ax.axvline(0, color=_TEXT, linewidth=0.8)
+        if average is not None:
+            ax.axvline(
+                average,
+                color=_ACCENT,
+                linestyle="--",
+                linewidth=1.4,
+                label=tr.t("legend.mean_silhouette", value=tr.number(average, 3)),
+            )
+            ax.legend(loc="lower right")
+        ax.set_yticks(ticks, _names_of(labels, names))
+        ax.set_ylim(start, -gap)
+        ax.set_xlim(min(-0.1, float(v.min()) - 0.02) if v.size else -0.1, 1.0)
+        ax.set_xlabel(tr.t("axis.silhouette"))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos=None: tr.number(x, 1)))
+        ax.grid(axis="y", visible=False)
+        ax.tick_params(axis="y", length=0)
+    return ax
+
+
+def plot_k_distance(
+    curve: Sequence[Sequence[float]],
+    *,
+    k: int,
+    eps: float,
+    tr: Translator,
+    knee_eps: float | None = None,
+    knee_index: int | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Sorted distance of each customer to its k-th nearest neighbour, eps marked.
+
+    Parameters
+    ----------
+    curve : sequence of (position, distance)
+        The sorted k-distance curve (possibly thinned).
+    k : int
+        Which neighbour (``min_samples - 1``).
+    eps : float
+        The DBSCAN radius retained (dashed line).
+    tr : Translator
+        Language of the labels.
+    knee_eps, knee_index : float and int, optional
+        The knee of the curve (dot and dotted line).
+    ax : Axes, optional
+        Where to draw; a new figure when None.
+
+    Returns
+    -------
+    Axes
+    """
+    points = np.asarray(curve, dtype=float).reshape(-1, 2)
+    with style():
+        ax = _own_axes(ax, 6.4, 3.4)
+        ax.plot(points[:, 0], points[:, 1], color=_BAR, linewidth=1.8)
+        if knee_eps is not None:
+            ax.axhline(
+                knee_eps,
+                color=_MUTED,
+                linestyle=":",
+                linewidth=1.4,
+                label=tr.t("legend.knee_eps", value=tr.number(knee_eps, 3)),
+            )
+            if knee_index is not None:
+                ax.plot([knee_index], [knee_eps], marker="o", color=_MUTED, markersize=6)
+        ax.axhline(
+            eps,
+            color=_ACCENT,
+            linestyle="--",
+            linewidth=1.4,
+            label=tr.t("legend.chosen_eps", value=tr.number(eps, 3)),
+        )
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(
+            FuncFormatter(lambda x, _pos=None: tr.number(x, max(0, -math.floor(math.log10(x)))))
+        )
+        ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
+        ax.xaxis.set_major_formatter(_number_formatter(tr))
+        ax.set_xlabel(tr.t("axis.customers_sorted"))
+        ax.set_ylabel(tr.t("axis.k_distance", k=k))
+        ax.legend(loc="upper left")
+    return ax
+
+
+# ---------------------------------------------------------------------------
+# segments
+# ---------------------------------------------------------------------------
+
+
+def _log_ok(values: Sequence[float]) -> bool:
+    return len(values) > 0 and min(values) > 0
+
+
+def _draw_boxes(
+    ax: Axes,
+    boxes: Sequence[Mapping[str, Any]],
+    positions: Sequence[float],
+    colors: Sequence[Any],
+    *,
+    width: float = 0.6,
+) -> None:
+    """Horizontal box plots from ``Axes.bxp``-style statistics, as a few collections.
+
+    Same look as ``bxp(..., patch_artist=True)`` (box q1-q3, median bar,
+    whiskers with caps, flier points), but one artist per element type
+    instead of five per box: a panel with a dozen boxes draws several times
+    faster.
+    """
+    if not boxes:
+        return
+    y = np.asarray(positions, dtype=float)
+    q1 = np.array([b["q1"] for b in boxes], dtype=float)
+    q3 = np.array([b["q3"] for b in boxes], dtype=float)
+    med = np.array([b["med"] for b in boxes], dtype=float)
+    lo = np.array([b["whislo"] for b in boxes], dtype=float)
+    hi = np.array([b["whishi"] for b in boxes], dtype=float)
+    ax.barh(
+        y, q3 - q1, left=q1, height=width, color=colors, edgecolor=_TEXT, linewidth=0.8, zorder=2
+    )
+    half = width / 2
+    ax.hlines(
+        np.concatenate([y, y]),
+        np.concatenate([lo, q3]),
+        np.concatenate([q1, hi]),
+        colors=_TEXT,
+        linewidth=0.8,
+        zorder=1,
+    )
+    ax.vlines(
+        np.concatenate([lo, hi]),
+        np.concatenate([y, y]) - half / 2,
+        np.concatenate([y, y]) + half / 2,
+        colors=_TEXT,
+        linewidth=0.8,
+        zorder=1,
+    )
+    ax.vlines(med, y - half, y + half, colors=_TEXT, linewidth=1.8, zorder=3)
+    fx = np.concatenate([np.asarray(b.get("fliers", []), dtype=float) for b in boxes])
+    fy = np.concatenate(
+        [np.full(len(b.get("fliers", [])), p, dtype=float) for b, p in zip(boxes, y, strict=True)]
+    )
+    if fx.size:
+        ax.plot(
+            fx,
+            fy,
+            linestyle="none",
+            marker="o",
+            markersize=2.5,
+            markerfacecolor=_TEXT,
+            markeredgecolor="none",
+            alpha=0.5,
+            zorder=1,
+        )
+
+
+def plot_segment_boxplots(
+    stats: Mapping[str, Sequence[Mapping[str, Any]]],
+    *,
+    tr: Translator,
+    names: Mapping[Any, str] | None = None,
+    order: Sequence[Any] | None = None,
+    features: Sequence[str] = ("monetary", "frequency", "recency"),
+    fig: Figure | None = None,
+) -> Figure:
+    """Box plots of features per segment, from precomputed statistics.
+
+    Parameters
+    ----------
+    stats : mapping of str to list of dict
+        Feature -> one dict per segment with ``segment``, ``q1``, ``median``,
+        ``q3``, ``whislo``, ``whishi`` and ``fliers``
+        (``summary["report_data"]["boxplots"]["kmeans"]``).
+    tr : Translator
+        Language of the labels.
+    names : mapping, optional
+        Segment -> display name.
+    order : sequence, optional
+        Segments from top to bottom; default: the order of the records.
+    features : sequence of str
+        Panels, left to right; features absent from ``stats`` are skipped.
+        Monetary value and frequency are drawn on log axes (when positive).
+    fig : Figure, optional
+        Figure to draw into (cleared first).
+
+    Returns
+    -------
+    Figure
+    """
+    present = [f for f in features if f in stats and stats[f]]
+    if order is None:
+        order = [r["segment"] for r in stats[present[0]]] if present else []
+    colors = segment_colors(list(order))
+    n = len(order)
+    with style():
+        fig = _own_figure(fig, _FULL, 0.36 * max(n, 3) + 1.2)
+        axes = np.atleast_1d(fig.subplots(1, max(len(present), 1), sharey=True, squeeze=False))
+        axes = axes.ravel()
+        for j, (ax, feature) in enumerate(zip(axes, present, strict=False)):
+            records = {r["segment"]: r for r in stats[feature]}
+            boxes = [
+                {
+                    "med": records[s]["median"],
+                    "q1": records[s]["q1"],
+                    "q3": records[s]["q3"],
+                    "whislo": records[s]["whislo"],
+                    "whishi": records[s]["whishi"],
+                    "fliers": np.asarray(records[s].get("fliers") or [], dtype=float),
+                }
+                for s in order
+                if s in records
+            ]
+            shown = [s for s in order if s in records]
+            _draw_boxes(
+                ax,
+                boxes,
+                [order.index(s) for s in shown],
+                [to_rgba(colors[s], 0.75) for s in shown],
+            )
+            lows = [b["whislo"] for b in boxes]
+            log = feature in ("monetary", "frequency") and _log_ok(lows)
+            if log:
+                ax.set_xscale("log")
+                _log_axis(ax.xaxis, tr, numticks=4 if feature == "monetary" else 6)
+                if feature == "monetary":
+                    ax.xaxis.set_major_formatter(_money_formatter(tr))
+            else:
+                ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
+                ax.xaxis.set_major_formatter(_number_formatter(tr))
+            ax.set_xlabel(tr.variable(feature, log=log))
+            ax.grid(axis="y", visible=False)
+            if j:
+                ax.tick_params(axis="y", labelleft=False, length=0)
+        axes[0].set_yticks(range(n), _names_of(order, names))
+        axes[0].set_ylim(n - 0.5, -0.5)
+        axes[0].tick_params(axis="y", length=0)
+        for ax in axes[len(present) :]:
+            ax.set_visible(False)
+    return fig
+
+
+_SCATTER_PANELS = (
+    ("recency", "monetary", False, True),
+    ("frequency", "monetary", True, True),
+    ("pc1", "pc2", False, False),
+)
+
+
+def plot_segment_scatter(
+    points: pd.DataFrame,
+    *,
+    label_col: str,
+    tr: Translator,
+    names: Mapping[Any, str] | None = None,
+    order: Sequence[Any] | None = None,
+    explained: Sequence[float] | None = None,
+    outlier_col: str | None = "is_outlier",
+    fig: Figure | None = None,
+) -> Figure:
+    """Customers coloured by segment: recency-monetary, frequency-monetary and PCA.
+
+    Atypical customers are ringed in black. Points are rasterised (an SVG
+    stays small); axes with a skewed feature are logarithmic (values that
+    are not positive are left out of those panels).
+
+    Parameters
+    ----------
+    points : DataFrame
+        One row per customer shown: ``recency``, ``frequency``, ``monetary``,
+        ``pc1``, ``pc2``, ``label_col`` and ``outlier_col``; panels whose
+        columns are missing are skipped.
+    label_col : str
+        Column of segment labels.
+    tr : Translator
+        Language of the labels.
+    names : mapping, optional
+        Segment -> display name (legend).
+    order : sequence, optional
+        Legend order; default: sorted labels.
+    explained : sequence of float, optional
+        Variance explained by the two principal components (axis labels).
+    outlier_col : str or None, default "is_outlier"
+        Boolean column of atypical customers; None to ring nobody.
+    fig : Figure, optional
+        Figure to draw into (cleared first).
+
+    Returns
+    -------
+    Figure
+    """
+    if label_col not in points.columns:
+        raise ColumnError(
+            f"the scatter points have no column {label_col!r}",
+            fix="pass summary['report_data']['scatter'] as a DataFrame",
+        )
+    panels = [p for p in _SCATTER_PANELS if p[0] in points.columns and p[1] in points.columns]
+    labels = points[label_col].tolist()
+    order = (
+        list(order) if order is not None else sorted(set(labels), key=lambda x: (str(type(x)), x))
+    )
+    colors = segment_colors(order)
+    point_colors = [colors.get(lab, NOISE_COLOR) for lab in labels]
+    flagged = (
+        points[outlier_col].to_numpy(dtype=bool)
+        if outlier_col and outlier_col in points.columns
+        else np.zeros(len(points), dtype=bool)
+    )
+    with style():
+        fig = _own_figure(fig, _FULL, 3.9)
+        axes = np.atleast_1d(fig.subplots(1, max(len(panels), 1), squeeze=False)).ravel()
+        for j, (ax, (xcol, ycol, xlog, ylog)) in enumerate(zip(axes, panels, strict=False)):
+            x = points[xcol].to_numpy(dtype=float)
+            y = points[ycol].to_numpy(dtype=float)
+            keep = np.ones(len(x), dtype=bool)
+            if xlog:
+                keep &= x > 0
+            if ylog:
+                keep &= y > 0
+            ax.scatter(
+                x[keep],
+                y[keep],
+                s=5,
+                c=[c for c, k in zip(point_colors, keep, strict=True) if k],
+                alpha=0.55,
+                linewidths=0,
+                rasterized=True,
+            )
+            ring = keep & flagged
+            if ring.any():
+                ax.scatter(
+                    x[ring],
+                    y[ring],
+                    s=28,
+                    facecolors="none",
+                    edgecolors=_TEXT,
+                    linewidths=0.9,
+                    rasterized=True,
+                )
+            if xlog:
+                ax.set_xscale("log")
+                _log_axis(ax.xaxis, tr, numticks=5)
+            if ylog:
+                ax.set_yscale("log")
+                _log_axis(ax.yaxis, tr, numticks=6)
+            if xcol == "pc1":
+                share = list(explained) if explained is not None else []
+                ax.set_xlabel(_pc_label(1, share, tr))
+                ax.set_ylabel(_pc_label(2, share, tr))
+                for axis in (ax.xaxis, ax.yaxis):
+                    axis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 5, 10]))
+                    axis.set_major_formatter(FuncFormatter(lambda v, _pos=None: tr.number(v, 0)))
+            else:
+                ax.set_xlabel(tr.variable(xcol, log=xlog))
+                previous = panels[j - 1] if j else None
+                if previous is not None and previous[1] == ycol and previous[3] == ylog:
+                    ax.sharey(axes[j - 1])
+                    ax.tick_params(axis="y", labelleft=False)
+                else:
+                    ax.set_ylabel(tr.variable(ycol, log=ylog))
+                if ycol == "monetary" and ylog:
+                    ax.yaxis.set_major_formatter(_money_formatter(tr))
+                if not xlog:
+                    ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
+                    ax.xaxis.set_major_formatter(_number_formatter(tr))
+        for ax in axes[len(panels) :]:
+            ax.set_visible(False)
+        handles = [
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker="o",
+                markersize=6,
+                markerfacecolor=colors[lab],
+                markeredgecolor="none",
+                label=name,
+            )
+            for lab, name in zip(order, _names_of(order, names), strict=True)
+        ]
+        if flagged.any():
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    linestyle="none",
+                    marker="o",
+                    markersize=7,
+                    markerfacecolor="none",
+                    markeredgecolor=_TEXT,
+                    label=tr.t("legend.atypical"),
+                )
+            )
+        fig.legend(
+            handles=handles,
+            loc="outside lower center",
+            ncol=min(len(handles), 3),
+            fontsize=8.5,
+            handletextpad=0.3,
+            columnspacing=1.2,
+        )
+    return fig
+
+
+def _pc_label(i: int, explained: Sequence[float], tr: Translator) -> str:
+    if len(explained) >= i:
+        return tr.t("axis.pc_share", n=i, share=tr.percent(explained[i - 1], 0))
+    return tr.t("axis.pc", n=i)
+
+
+def plot_segment_shares(
+    groups: Mapping[str, pd.DataFrame],
+    *,
+    tr: Translator,
+    names: Mapping[str, Mapping[Any, str]] | None = None,
+    fig: Figure | None = None,
+) -> Figure:
+    """Share of customers next to share of revenue, per segment, per method.
+
+    Parameters
+    ----------
+    groups : mapping of str to DataFrame
+        Method key (``kmeans``, ``rfm``; title ``method.<key>``) -> one row per
+        segment, in display order, with ``segment``, ``customer_share`` and
+        ``revenue_share`` (fractions).
+    tr : Translator
+        Language of the labels.
+    names : mapping, optional
+        Method key -> (segment -> display name).
+    fig : Figure, optional
+        Figure to draw into (cleared first).
+
+    Returns
+    -------
+    Figure
+    """
+    sizes = [max(len(g), 1) for g in groups.values()]
+    with style():
+        fig = _own_figure(fig, _FULL, 0.3 * sum(sizes) + 0.8 * len(sizes) + 0.3)
+        axes = np.atleast_1d(
+            fig.subplots(len(sizes), 1, height_ratios=sizes, squeeze=False)
+        ).ravel()
+        upper = max(
+            (
+                float(np.nanmax(g[["customer_share", "revenue_share"]].to_numpy()))
+                for g in groups.values()
+                if len(g)
+            ),
+            default=1.0,
+        )
+        for ax, (method, frame) in zip(axes, groups.items(), strict=True):
+            segments = frame["segment"].tolist()
+            colors = segment_colors(segments)
+            y = np.arange(len(segments))
+            customers = frame["customer_share"].to_numpy(dtype=float)
+            revenue = frame["revenue_share"].to_numpy(dtype=float)
+            ax.barh(y - 0.2, customers, height=0.38, color="#cfcfcf", edgecolor="white")
+            ax.barh(
+                y + 0.2,
+                revenue,
+                height=0.38,
+                color=[colors[s] for s in segments],
+                edgecolor="white",
+            )
+            for yi, c, r in zip(y, customers, revenue, strict=True):
+                for offset, value in ((-0.2, c), (0.2, r)):
+                    ax.annotate(
+                        tr.percent(value),
+                        (value, yi + offset),
+                        xytext=(3, 0),
+                        textcoords="offset points",
+                        va="center",
+                        fontsize=7.5,
+                        color=_TEXT,
+                    )
+            ax.set_yticks(y, _names_of(segments, (names or {}).get(method)))
+            ax.set_ylim(len(segments) - 0.5, -0.5)
+            ax.set_xlim(0, upper * 1.15)
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
+            ax.xaxis.set_major_formatter(_percent_formatter(tr))
+            ax.set_title(tr.t(f"method.{method}"))
+            ax.grid(axis="y", visible=False)
+            ax.tick_params(axis="y", length=0)
+        axes[-1].set_xlabel(tr.t("axis.share"))
+        axes[0].legend(
+            handles=[
+                Patch(facecolor="#cfcfcf", label=tr.t("legend.customer_share")),
+                Patch(facecolor=_TEXT, label=tr.t("legend.revenue_share")),
+            ],
+            loc="lower right",
+            fontsize=8.5,
+        )
+    return fig
+
+
+def plot_center_heatmap(
+    centers: pd.DataFrame,
+    *,
+    tr: Translator,
+    names: Mapping[Any, str] | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Mean of each standardised feature per cluster, as an annotated heat map.
+
+    Parameters
+    ----------
+    centers : DataFrame
+        One row per cluster (index: cluster label, in display order), one
+        column per clustering feature; values in standard deviations from
+        the average customer.
+    tr : Translator
+        Language of the labels.
+    names : mapping, optional
+        Cluster -> display name.
+    ax : Axes, optional
+        Where to draw; a new figure when None.
+
+    Returns
+    -------
+    Axes
+    """
+    values = centers.to_numpy(dtype=float)
+    limit = float(np.nanmax(np.abs(values))) if values.size else 1.0
+    limit = limit or 1.0
+    rows, cols = values.shape
+    with style():
+        ax = _own_axes(ax, min(_FULL, 2.4 + 1.4 * cols), 0.45 * rows + 0.7)
+        ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
+        for i in range(rows):
+            for j in range(cols):
+                v = values[i, j]
+                ax.text(
+                    j,
+                    i,
+                    tr.number(v, 2),
+                    ha="center",
+                    va="center",
+                    fontsize=9,
+                    color="white" if abs(v) > 0.55 * limit else _TEXT,
+                )
+        ax.set_xticks(range(cols), [tr.variable(c, unit=False) for c in centers.columns])
+        ax.set_yticks(range(rows), _names_of(list(centers.index), names))
+        ax.tick_params(length=0)
+        ax.grid(False)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        ax.xaxis.tick_top()
+    return ax
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width=width, break_long_words=False)) or text
+
+
+def plot_rfm_map(
+    grid: pd.DataFrame,
+    *,
+    tr: Translator,
+    names: Mapping[Any, str] | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """The RFM segment map: recency score against frequency-monetary score.
+
+    Each cell is coloured by its segment and shows its number of customers;
+    each segment is named once, in its most central cell.
+
+    Parameters
+    ----------
+    grid : DataFrame
+        One row per cell of the grid (empty cells included): ``r_score``,
+        ``fm_score``, ``rfm_segment`` (key) and ``customers``.
+    tr : Translator
+        Language of the labels.
+    names : mapping, optional
+        Segment key -> display name.
+    ax : Axes, optional
+        Where to draw; a new figure when None.
+
+    Returns
+    -------
+    Axes
+    """
+    needed = ("r_score", "fm_score", "rfm_segment", "customers")
+    missing = [c for c in needed if c not in grid.columns]
+    if missing:
+        raise ColumnError(
+            f"the RFM grid lacks the columns {', '.join(missing)}",
+            fix="pass one row per (r_score, fm_score) cell with its segment and customers",
+        )
+    from matplotlib.patches import Rectangle
+
+    r = grid["r_score"].to_numpy(dtype=int)
+    fm = grid["fm_score"].to_numpy(dtype=int)
+    segments = grid["rfm_segment"].tolist()
+    counts = grid["customers"].to_numpy(dtype=float)
+    colors = segment_colors(segments)
+    # the cell that carries each segment's name: the one nearest its centre
+    named: dict[Any, int] = {}
+    for seg in dict.fromkeys(segments):
+        idx = [i for i, s in enumerate(segments) if s == seg]
+        cr, cf = np.mean(r[idx]), np.mean(fm[idx])
+        named[seg] = min(idx, key=lambda i: ((r[i] - cr) ** 2 + (fm[i] - cf) ** 2, -fm[i], r[i]))
+    n_r, n_fm = int(r.max(initial=1)), int(fm.max(initial=1))
+    with style():
+        ax = _own_axes(ax, 7.6, 5.2)
+        for i, seg in enumerate(segments):
+            color = colors[seg]
+            ax.add_patch(
+                Rectangle(
+                    (r[i] - 0.5, fm[i] - 0.5),
+                    1,
+                    1,
+                    facecolor=color,
+                    edgecolor="white",
+                    linewidth=2.5,
+                )
+            )
+            ink = _ink(color)
+            count = tr.number(counts[i])
+            if named[seg] == i:
+                name = _wrap(str((names or {}).get(seg, seg)), 13)
+                ax.text(
+                    r[i],
+                    fm[i] + 0.1,
+                    name,
+                    ha="center",
+                    va="bottom",
+                    fontsize=8.5,
+                    color=ink,
+                    fontweight="bold",
+                    linespacing=1.1,
+                )
+                ax.text(r[i], fm[i] - 0.05, count, ha="center", va="top", fontsize=10, color=ink)
+            else:
+                ax.text(r[i], fm[i], count, ha="center", va="center", fontsize=10, color=ink)
+        ax.set_xlim(0.5, n_r + 0.5)
+        ax.set_ylim(0.5, n_fm + 0.5)
+        ax.set_xticks(range(1, n_r + 1))
+        ax.set_yticks(range(1, n_fm + 1))
+        ax.set_xlabel(tr.t("axis.r_score", best=n_r))
+        ax.set_ylabel(tr.t("axis.fm_score", best=n_fm))
+        ax.grid(False)
+        ax.tick_params(length=0)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+    return ax
+
+
+def plot_crosstab(
+    counts: pd.DataFrame,
+    *,
+    tr: Translator,
+    row_names: Mapping[Any, str] | None = None,
+    col_names: Mapping[Any, str] | None = None,
+    row_label: str | None = None,
+    col_label: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Customers in each pair of segments of two methods, shaded by row share.
+
+    Parameters
+    ----------
+    counts : DataFrame
+        Rows: segments of one method, columns: segments of the other, values:
+        customers (in display order).
+    tr : Translator
+        Language of the labels.
+    row_names, col_names : mapping, optional
+        Segment -> display name for rows and columns.
+    row_label, col_label : str, optional
+        Axis titles (the methods' names).
+    ax : Axes, optional
+        Where to draw; a new figure when None.
+
+    Returns
+    -------
+    Axes
+    """
+    values = counts.to_numpy(dtype=float)
+    totals = values.sum(axis=1, keepdims=True)
+    shares = np.divide(values, totals, out=np.zeros_like(values), where=totals > 0)
+    rows, cols = values.shape
+    with style():
+        ax = _own_axes(ax, min(_FULL, 2.4 + 1.1 * cols), 0.36 * rows + 1.0)
+        ax.imshow(shares, cmap="Blues", vmin=0.0, vmax=1.0, aspect="auto")
+        for i in range(rows):
+            for j in range(cols):
+                if values[i, j] > 0:
+                    ax.text(
+                        j,
+                        i,
+                        tr.number(values[i, j]),
+                        ha="center",
+                        va="center",
+                        fontsize=8.5,
+                        color="white" if shares[i, j] > 0.6 else _TEXT,
+                    )
+        ax.set_xticks(
+            range(cols), [_wrap(n, 12) for n in _names_of(list(counts.columns), col_names)]
+        )
+        ax.set_yticks(range(rows), _names_of(list(counts.index), row_names))
+        ax.xaxis.tick_top()
+        ax.xaxis.set_label_position("top")
+        ax.tick_params(length=0, labelsize=8.5)
+        ax.grid(False)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        if row_label:
+            ax.set_ylabel(row_label)
+        if col_label:
+            ax.set_xlabel(col_label)
+    return ax

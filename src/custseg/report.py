@@ -2,8 +2,8 @@
 
 A report is a :class:`ReportContext`: a list of :class:`Section` objects,
 each a list of blocks (:class:`Paragraph`, :class:`Heading`,
-:class:`BulletList`, :class:`FigureEntry`, :class:`TableEntry`).
-:func:`build_report` renders them, always in the order of
+:class:`BulletList`, :class:`FigureEntry`, :class:`TableEntry`,
+:class:`CardGrid`). :func:`build_report` renders them, always in the order of
 :data:`SECTION_ORDER` (data and anomalies, preprocessing, segmentation
 methods, choosing hyper-parameters, segments, comparison of methods,
 appendix); a section that is absent or empty is not rendered at all.
@@ -15,10 +15,14 @@ forbids the browser to fetch anything else. Every text goes through Jinja2's
 autoescaping, so descriptions, countries or ids taken from the data cannot
 inject markup.
 
-Builders for the sections that exist so far: :func:`data_section`,
-:func:`preprocessing_section` and :func:`appendix_section`. They draw their
-figures with :mod:`custseg.plots` (imported only when a figure is drawn) and
-record the time spent in :attr:`Section.timings`.
+:func:`write_report` is what the pipeline and ``custseg report DIR`` call: it
+builds every section from a run's summary (see :mod:`custseg.report_builder`)
+and writes ``report.html`` and ``figures/<id>.png|svg``. The section builders
+kept here, :func:`data_section`, :func:`preprocessing_section` and
+:func:`appendix_section`, work on the dataclasses of
+:mod:`custseg.distributions`; figures are drawn with :mod:`custseg.plots`
+(imported only when a figure is drawn) through a :class:`FigureTimer`, which
+records the wall-clock and CPU time of each group of figures for the appendix.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import metadata
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import jinja2
@@ -49,6 +54,10 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "SECTION_ORDER",
     "BulletList",
+    "Card",
+    "CardGrid",
+    "FigureTimer",
+    "RawLog",
     "FigureEntry",
     "Heading",
     "Paragraph",
@@ -61,6 +70,7 @@ __all__ = [
     "library_versions",
     "preprocessing_section",
     "render_figure",
+    "write_report",
 ]
 
 SECTION_ORDER = (
@@ -189,6 +199,9 @@ class TableEntry:
         Columns to right-align (numbers); default: none.
     caption : str, optional
         A note shown under the table.
+    shades : sequence of sequence of float or None, optional
+        One value in [0, 1] (or None) per cell: the cell's background is
+        shaded in proportion (a heat-map table); None leaves a cell plain.
     """
 
     id: str
@@ -197,6 +210,7 @@ class TableEntry:
     rows: tuple[tuple[str, ...], ...]
     numeric: tuple[bool, ...] | None = None
     caption: str | None = None
+    shades: tuple[tuple[float | None, ...], ...] | None = None
     kind: str = field(default="table", init=False)
 
     def __post_init__(self) -> None:
@@ -217,9 +231,58 @@ class TableEntry:
                 fix="give one flag per column",
             )
         object.__setattr__(self, "numeric", numeric)
+        if self.shades is not None:
+            shades = tuple(
+                tuple(None if v is None else min(max(float(v), 0.0), 1.0) for v in row)
+                for row in self.shades
+            )
+            if [len(r) for r in shades] != [len(r) for r in self.rows]:
+                raise ParameterError(
+                    f"table {self.id!r}: shades do not have the shape of the rows",
+                    fix="give one shade (or None) per cell",
+                )
+            object.__setattr__(self, "shades", shades)
 
 
-Block = Paragraph | Heading | BulletList | FigureEntry | TableEntry
+@dataclass(frozen=True)
+class Card:
+    """One segment card: a coloured title, a line of key figures, then labelled texts.
+
+    Parameters
+    ----------
+    title : str
+        Segment name.
+    facts : str
+        One line of key figures (already formatted).
+    items : sequence of (str, str)
+        (label, text) pairs, e.g. ("Profile", "..."), ("Action", "...").
+    color : str, optional
+        ``#rrggbb`` colour of the segment in the figures (a band on the card).
+    """
+
+    title: str
+    facts: str
+    items: tuple[tuple[str, str], ...]
+    color: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "items", tuple((str(a), str(b)) for a, b in self.items))
+        if self.color is not None and not re.fullmatch(r"#[0-9a-fA-F]{6}", self.color):
+            raise ParameterError(
+                f"card colour {self.color!r} is not #rrggbb",
+                fix="pass a hex colour such as #0173b2",
+            )
+
+
+@dataclass(frozen=True)
+class CardGrid:
+    """A grid of :class:`Card` (segments with their interpretation and action)."""
+
+    cards: tuple[Card, ...]
+    kind: str = field(default="cards", init=False)
+
+
+Block = Paragraph | Heading | BulletList | FigureEntry | TableEntry | CardGrid
 
 
 @dataclass
@@ -235,14 +298,17 @@ class Section:
     title : str, optional
         Defaults to the catalogue entry ``section.<key>.title``.
     timings : dict of str to float
-        Seconds spent per step (keys: ``timing.<key>`` catalogue entries or
-        free labels), for the appendix.
+        Wall-clock seconds spent per step (keys: ``timing.<key>`` catalogue
+        entries or free labels), for the appendix.
+    cpu_timings : dict of str to float
+        CPU seconds of this process for the same steps.
     """
 
     key: str
     blocks: list[Block] = field(default_factory=list)
     title: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    cpu_timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def figures(self) -> list[FigureEntry]:
@@ -284,6 +350,35 @@ class ReportContext:
         return [f for s in _ordered(self.sections) for f in s.figures]
 
 
+@dataclass(frozen=True)
+class RawLog:
+    """Headline figures of the transaction log before cleaning (from the audit).
+
+    When given to :func:`data_section`, the key-figure table compares the raw
+    log with the cleaned lines the figures describe.
+
+    Parameters
+    ----------
+    lines, orders, customers : int
+        Lines, distinct invoices (cancellations included), identified customers.
+    revenue : float
+        Net sum of line totals.
+    first_date, last_date : str or None
+        ISO dates of the first and last line.
+    median_line, median_order : float or None
+        Median line total and order total (all lines, negative ones included).
+    """
+
+    lines: int
+    orders: int | None
+    customers: int
+    revenue: float
+    first_date: str | None = None
+    last_date: str | None = None
+    median_line: float | None = None
+    median_order: float | None = None
+
+
 def _ordered(sections: Sequence[Section]) -> list[Section]:
     seen: set[str] = set()
     for section in sections:
@@ -313,6 +408,18 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+_SHADE_RGB = (1, 115, 178)  # the report's accent colour
+
+
+def _shade_style(shade: float | None) -> str | None:
+    """Inline CSS of a shaded cell: accent colour at ``shade`` opacity, readable text."""
+    if shade is None:
+        return None
+    r, g, b = _SHADE_RGB
+    text = "color: #fff; " if shade > 0.55 else ""
+    return f"{text}background-color: rgba({r}, {g}, {b}, {0.08 + 0.87 * shade:.2f})"
 
 
 def build_report(context: ReportContext, tr: Translator) -> str:
@@ -369,11 +476,26 @@ def build_report(context: ReportContext, tr: Translator) -> str:
                     id=block.id,
                     heading=tr.t("report.figure_heading", label=label, title=block.title),
                     headers=list(zip(block.headers, block.numeric, strict=True)),
-                    rows=[list(zip(r, block.numeric, strict=True)) for r in block.rows],
+                    rows=[
+                        [
+                            (cell, numeric, _shade_style(shade))
+                            for cell, numeric, shade in zip(
+                                r, block.numeric, shades or (None,) * len(r), strict=True
+                            )
+                        ]
+                        for r, shades in zip(
+                            block.rows, block.shades or (None,) * len(block.rows), strict=True
+                        )
+                    ],
                     caption=block.caption,
                 )
             elif isinstance(block, BulletList):
                 item["items"] = list(block.items)
+            elif isinstance(block, CardGrid):
+                item["cards"] = [
+                    {"title": c.title, "facts": c.facts, "items": c.items, "color": c.color}
+                    for c in block.cards
+                ]
             else:
                 item["text"] = block.text
             blocks.append(item)
@@ -445,19 +567,40 @@ def render_figure(
 # ---------------------------------------------------------------------------
 
 
-class _Stopwatch:
-    """Accumulates the time spent drawing figures of one group."""
+class FigureTimer:
+    """Draws figures into :class:`FigureEntry` objects and adds up the time spent.
+
+    Attributes
+    ----------
+    seconds : float
+        Wall-clock seconds spent drawing and encoding.
+    cpu_seconds : float
+        CPU seconds of this process for the same work (a fairer measure on a
+        busy machine).
+    """
 
     def __init__(self) -> None:
         self.seconds = 0.0
+        self.cpu_seconds = 0.0
 
     def figure(
         self, draw: Callable[[], Figure], *, id: str, title: str, caption: str, fmt: FigureFormat
     ) -> FigureEntry:
-        start = time.perf_counter()
+        """Call ``draw``, render its figure and return the entry."""
+        start, cpu = time.perf_counter(), time.process_time()
         entry = render_figure(draw(), id=id, title=title, caption=caption, fmt=fmt)
         self.seconds += time.perf_counter() - start
+        self.cpu_seconds += time.process_time() - cpu
         return entry
+
+    def section(self, key: str, blocks: list[Block], timing: str) -> Section:
+        """A :class:`Section` carrying this timer's totals under ``timing``."""
+        return Section(
+            key=key,
+            blocks=blocks,
+            timings={timing: self.seconds},
+            cpu_timings={timing: self.cpu_seconds},
+        )
 
 
 def _findings_table(findings: pd.DataFrame, tr: Translator) -> TableEntry:
@@ -503,6 +646,7 @@ def data_section(
     tr: Translator,
     *,
     findings: pd.DataFrame | None = None,
+    raw: RawLog | None = None,
     fmt: FigureFormat = "png",
 ) -> Section:
     """The "data and anomalies" section: key figures, anomalies, distributions, time, countries.
@@ -518,6 +662,10 @@ def data_section(
         Audit findings with columns ``finding`` (catalogue key), ``rows``,
         ``row_share`` and ``revenue``, in display order; the anomaly figure
         and table are left out when None or empty.
+    raw : RawLog, optional
+        The log before cleaning. When given, ``dist`` is taken to describe the
+        cleaned lines: the key figures show both, and the anomaly shares refer
+        to the raw lines.
     fmt : {"png", "svg"}, default "png"
         Figure format.
 
@@ -529,48 +677,91 @@ def data_section(
     from custseg import plots
     from custseg.distributions import ORDER_TOTAL
 
-    watch = _Stopwatch()
+    watch = FigureTimer()
     totals = dist.totals
     blocks: list[Block] = []
-    start = tr.date(totals.first_date) if totals.first_date else tr.t("report.not_available")
-    end = tr.date(totals.last_date) if totals.last_date else tr.t("report.not_available")
-    blocks.append(
-        Paragraph(
-            tr.t(
-                "data.intro",
-                lines=tr.number(totals.lines),
-                orders=tr.number(totals.orders),
-                customers=tr.number(totals.customers),
-                countries=tr.number(totals.countries),
-                start=start,
-                end=end,
-                revenue=tr.money(totals.revenue, 0),
+    na = tr.t("report.not_available")
+    start = tr.date(totals.first_date) if totals.first_date else na
+    end = tr.date(totals.last_date) if totals.last_date else na
+    box = dist.boxes
+    median_line = tr.money(box[AMOUNT].median) if AMOUNT in box else na
+    median_order = tr.money(box[ORDER_TOTAL].median) if ORDER_TOTAL in box else na
+    if raw is None:
+        blocks.append(
+            Paragraph(
+                tr.t(
+                    "data.intro",
+                    lines=tr.number(totals.lines),
+                    orders=tr.number(totals.orders),
+                    customers=tr.number(totals.customers),
+                    countries=tr.number(totals.countries),
+                    start=start,
+                    end=end,
+                    revenue=tr.money(totals.revenue, 0),
+                )
             )
         )
-    )
-    box = dist.boxes
-    key_rows = [
-        (tr.t("kf.lines"), tr.number(totals.lines)),
-        (tr.t("kf.orders"), tr.number(totals.orders)),
-        (tr.t("kf.customers"), tr.number(totals.customers)),
-        (tr.t("kf.countries"), tr.number(totals.countries)),
-        (tr.t("kf.period"), tr.t("kf.period_value", start=start, end=end)),
-        (tr.t("kf.revenue"), tr.money(totals.revenue, 0)),
-    ]
-    if AMOUNT in box:
-        key_rows.append((tr.t("kf.median_line"), tr.money(box[AMOUNT].median)))
-    if ORDER_TOTAL in box:
-        key_rows.append((tr.t("kf.median_order"), tr.money(box[ORDER_TOTAL].median)))
-    blocks.append(Heading(tr.t("data.heading.key_figures")))
-    blocks.append(
-        TableEntry(
+        key_rows = [
+            (tr.t("kf.lines"), tr.number(totals.lines)),
+            (tr.t("kf.orders"), tr.number(totals.orders)),
+            (tr.t("kf.customers"), tr.number(totals.customers)),
+            (tr.t("kf.countries"), tr.number(totals.countries)),
+            (tr.t("kf.period"), tr.t("kf.period_value", start=start, end=end)),
+            (tr.t("kf.revenue"), tr.money(totals.revenue, 0)),
+        ]
+        if AMOUNT in box:
+            key_rows.append((tr.t("kf.median_line"), median_line))
+        if ORDER_TOTAL in box:
+            key_rows.append((tr.t("kf.median_order"), median_order))
+        key_table = TableEntry(
             id="data_key_figures",
             title=tr.t("table.key_figures.title"),
             headers=(tr.t("col.indicator"), tr.t("col.value")),
             rows=tuple(key_rows),
             numeric=(False, True),
         )
-    )
+        all_lines = totals.lines
+    else:
+        raw_start = tr.date(raw.first_date) if raw.first_date else na
+        raw_end = tr.date(raw.last_date) if raw.last_date else na
+        blocks.append(
+            Paragraph(
+                tr.t(
+                    "data.intro_raw",
+                    lines=tr.number(raw.lines),
+                    customers=tr.number(raw.customers),
+                    start=raw_start,
+                    end=raw_end,
+                    revenue=tr.money(raw.revenue, 0),
+                    kept=tr.number(totals.lines),
+                    share=tr.percent(totals.lines / raw.lines if raw.lines else None),
+                    countries=tr.number(totals.countries),
+                )
+            )
+        )
+        key_table = TableEntry(
+            id="data_key_figures",
+            title=tr.t("table.key_figures.title"),
+            headers=(tr.t("col.indicator"), tr.t("col.raw_log"), tr.t("col.clean_lines")),
+            rows=(
+                (tr.t("kf.lines"), tr.number(raw.lines), tr.number(totals.lines)),
+                (tr.t("kf.orders"), tr.number(raw.orders), tr.number(totals.orders)),
+                (tr.t("kf.customers"), tr.number(raw.customers), tr.number(totals.customers)),
+                (
+                    tr.t("kf.period"),
+                    tr.t("kf.period_value", start=raw_start, end=raw_end),
+                    tr.t("kf.period_value", start=start, end=end),
+                ),
+                (tr.t("kf.revenue"), tr.money(raw.revenue, 0), tr.money(totals.revenue, 0)),
+                (tr.t("kf.median_line"), tr.money(raw.median_line), median_line),
+                (tr.t("kf.median_order"), tr.money(raw.median_order), median_order),
+            ),
+            numeric=(False, True, True),
+            caption=tr.t("table.key_figures.note"),
+        )
+        all_lines = raw.lines
+    blocks.append(Heading(tr.t("data.heading.key_figures")))
+    blocks.append(key_table)
 
     if findings is not None and len(findings):
         missing = [c for c in ("finding", "rows", "row_share", "revenue") if c not in findings]
@@ -581,7 +772,7 @@ def data_section(
             )
         top = findings.loc[findings["rows"].idxmax()]
         blocks.append(Heading(tr.t("data.heading.anomalies")))
-        blocks.append(Paragraph(tr.t("data.anomalies.intro", lines=tr.number(totals.lines))))
+        blocks.append(Paragraph(tr.t("data.anomalies.intro", lines=tr.number(all_lines))))
         blocks.append(
             watch.figure(
                 lambda: plots.plot_findings(findings, tr=tr),
@@ -600,18 +791,18 @@ def data_section(
     if dist.histograms:
         hist = dist.histograms
         blocks.append(Heading(tr.t("data.heading.distributions")))
+        excluded = hist[QUANTITY].n_excluded if QUANTITY in hist else 0
+        excluded_price = hist[UNIT_PRICE].n_excluded if UNIT_PRICE in hist else 0
+        intro = (
+            "data.distributions.intro"
+            if excluded or excluded_price
+            else "data.distributions.intro_positive"
+        )
         blocks.append(
             Paragraph(
-                tr.t(
-                    "data.distributions.intro",
-                    excluded=tr.number(hist[QUANTITY].n_excluded) if QUANTITY in hist else "0",
-                    excluded_price=(
-                        tr.number(hist[UNIT_PRICE].n_excluded) if UNIT_PRICE in hist else "0"
-                    ),
-                )
+                tr.t(intro, excluded=tr.number(excluded), excluded_price=tr.number(excluded_price))
             )
         )
-        na = tr.t("report.not_available")
         blocks.append(
             watch.figure(
                 lambda: plots.plot_line_histograms(hist, tr=tr),
@@ -619,8 +810,8 @@ def data_section(
                 title=tr.t("fig.line_histograms.title"),
                 caption=tr.t(
                     "fig.line_histograms.caption",
-                    median_line=tr.money(box[AMOUNT].median) if AMOUNT in box else na,
-                    median_order=tr.money(box[ORDER_TOTAL].median) if ORDER_TOTAL in box else na,
+                    median_line=median_line,
+                    median_order=median_order,
                 ),
                 fmt=fmt,
             )
@@ -712,7 +903,7 @@ def data_section(
                 numeric=(False, True, True, True, True),
             )
         )
-    return Section(key="data", blocks=blocks, timings={"data_figures": watch.seconds})
+    return watch.section("data", blocks, "data_figures")
 
 
 def _skew_summary(hists: FeatureHistograms, tr: Translator, side: str) -> str:
@@ -730,6 +921,7 @@ def preprocessing_section(
     *,
     method: str = "log",
     fmt: FigureFormat = "png",
+    before: Sequence[Block] = (),
     extra: Sequence[Block] = (),
 ) -> Section:
     """The "preprocessing" section: why and how features are transformed.
@@ -744,8 +936,10 @@ def preprocessing_section(
         ``FeatureTransformer.method`` (catalogue key ``transform.<method>``).
     fmt : {"png", "svg"}, default "png"
         Figure format.
+    before : sequence of blocks
+        Shown first (e.g. the cleaning rules and the feature definitions).
     extra : sequence of blocks
-        Appended after the figure (e.g. the cleaning table).
+        Appended after the figure.
 
     Returns
     -------
@@ -759,9 +953,10 @@ def preprocessing_section(
             f"unknown transformation {method!r}",
             fix="use 'log' or 'yeo-johnson'",
         )
-    watch = _Stopwatch()
+    watch = FigureTimer()
     blocks: list[Block] = [
-        Paragraph(tr.t("preprocessing.intro", method=tr.t(f"transform.{method}")))
+        *before,
+        Paragraph(tr.t("preprocessing.intro", method=tr.t(f"transform.{method}"))),
     ]
     if features.features:
         blocks.append(
@@ -778,9 +973,7 @@ def preprocessing_section(
             )
         )
     blocks.extend(extra)
-    return Section(
-        key="preprocessing", blocks=blocks, timings={"preprocessing_figures": watch.seconds}
-    )
+    return watch.section("preprocessing", blocks, "preprocessing_figures")
 
 
 def library_versions() -> dict[str, str]:
@@ -809,24 +1002,35 @@ def library_versions() -> dict[str, str]:
 def appendix_section(
     tr: Translator,
     *,
-    parameters: Mapping[str, str] | None = None,
+    parameters: Mapping[str, str] | Sequence[tuple[str, str, str]] | None = None,
     versions: Mapping[str, str] | None = None,
     timings: Mapping[str, float] | None = None,
+    cpu_timings: Mapping[str, float] | None = None,
+    run_timings: Mapping[str, float] | None = None,
+    sampling: Sequence[str] = (),
 ) -> Section:
-    """The appendix: parameters of the run, software versions, time per step.
+    """The appendix: parameters of the run, software versions, sampling, time per step.
 
     Parameters
     ----------
     tr : Translator
         Report language.
-    parameters : mapping of str to str, optional
-        Option name -> value as given on the command line (not translated).
+    parameters : mapping of str to str, or sequence of (str, str, str), optional
+        Option name -> value as given on the command line, or (parameter,
+        value, command-line option) rows, already translated.
     versions : mapping of str to str, optional
         Software -> version; see :func:`library_versions`.
     timings : mapping of str to float, optional
-        Step -> seconds, e.g. the merged :attr:`Section.timings`; a key with
-        a ``timing.<key>`` catalogue entry is translated, others are shown
-        as given. A total row is added.
+        Report step -> wall-clock seconds, e.g. the merged
+        :attr:`Section.timings`; a key with a ``timing.<key>`` catalogue entry
+        is translated, others are shown as given. A total row is added.
+    cpu_timings : mapping of str to float, optional
+        CPU seconds for the same steps (an extra column).
+    run_timings : mapping of str to float, optional
+        Pipeline stage -> seconds (``summary["timings"]``), keys translated
+        through ``stage.<key>`` when the catalogue has them.
+    sampling : sequence of str
+        Sentences saying where samples were used (a bulleted list).
 
     Returns
     -------
@@ -835,12 +1039,20 @@ def appendix_section(
     blocks: list[Block] = []
     if parameters:
         blocks.append(Heading(tr.t("appendix.parameters")))
+        if isinstance(parameters, Mapping):
+            headers: tuple[str, ...] = (tr.t("col.parameter"), tr.t("col.value"))
+            rows: tuple[tuple[str, ...], ...] = tuple(
+                (str(k), str(v)) for k, v in parameters.items()
+            )
+        else:
+            headers = (tr.t("col.parameter"), tr.t("col.value"), tr.t("col.option"))
+            rows = tuple(tuple(str(c) for c in row) for row in parameters)
         blocks.append(
             TableEntry(
                 id="appendix_parameters",
                 title=tr.t("table.parameters.title"),
-                headers=(tr.t("col.parameter"), tr.t("col.value")),
-                rows=tuple((str(k), str(v)) for k, v in parameters.items()),
+                headers=headers,
+                rows=rows,
             )
         )
     if versions:
@@ -853,20 +1065,104 @@ def appendix_section(
                 rows=tuple((str(k), str(v)) for k, v in versions.items()),
             )
         )
-    if timings:
-        rows = [
-            (tr.t(f"timing.{k}") if tr.has(f"timing.{k}") else str(k), tr.seconds(v))
-            for k, v in timings.items()
-        ]
-        rows.append((tr.t("timing.total"), tr.seconds(sum(timings.values()))))
+    if sampling:
+        blocks.append(Heading(tr.t("appendix.sampling")))
+        blocks.append(BulletList(tuple(sampling)))
+    if run_timings or timings:
         blocks.append(Heading(tr.t("appendix.timings")))
+    if run_timings:
+        stage_rows = []
+        for key, value in run_timings.items():
+            catalogue_key = "stage." + str(key).replace(" ", "_")
+            label = tr.t(catalogue_key) if tr.has(catalogue_key) else str(key)
+            stage_rows.append((label, tr.seconds(value)))
+        blocks.append(
+            TableEntry(
+                id="appendix_run_timings",
+                title=tr.t("table.run_timings.title"),
+                headers=(tr.t("col.step"), tr.t("col.time")),
+                rows=tuple(stage_rows),
+                numeric=(False, True),
+            )
+        )
+    if timings:
+        cpu = cpu_timings or {}
+        with_cpu = bool(cpu)
+        rows_t = []
+        for k, v in timings.items():
+            label = tr.t(f"timing.{k}") if tr.has(f"timing.{k}") else str(k)
+            row = [label, tr.seconds(v)]
+            if with_cpu:
+                row.append(tr.seconds(cpu[k]) if k in cpu else tr.t("report.not_available"))
+            rows_t.append(tuple(row))
+        total = [tr.t("timing.total"), tr.seconds(sum(timings.values()))]
+        if with_cpu:
+            total.append(tr.seconds(sum(cpu.values())))
+        rows_t.append(tuple(total))
+        headers_t = [tr.t("col.step"), tr.t("col.time")]
+        if with_cpu:
+            headers_t.append(tr.t("col.cpu_time"))
         blocks.append(
             TableEntry(
                 id="appendix_timings",
                 title=tr.t("table.timings.title"),
-                headers=(tr.t("col.step"), tr.t("col.time")),
-                rows=tuple(rows),
-                numeric=(False, True),
+                headers=tuple(headers_t),
+                rows=tuple(rows_t),
+                numeric=(False, True, True) if with_cpu else (False, True),
+                caption=tr.t("table.timings.note") if with_cpu else None,
             )
         )
     return Section(key="appendix", blocks=blocks)
+
+
+def write_report(
+    summary: Mapping[str, Any],
+    out_dir: str | Path,
+    *,
+    lang: str = "en",
+    figure_format: str = "png",
+) -> Path:
+    """Write ``report.html`` and ``figures/<id>.png|svg`` of a run into ``out_dir``.
+
+    Everything is drawn from ``summary`` (the dict stored as summary.json,
+    as built by :func:`custseg.pipeline.run_pipeline` or loaded back from the
+    JSON file): nothing is recomputed from the data.
+
+    Parameters
+    ----------
+    summary : mapping
+        The run's summary.
+    out_dir : str or Path
+        Folder to write into (created if needed).
+    lang : {"en", "fr"}, default "en"
+        Report language.
+    figure_format : {"png", "svg"}, default "png"
+        Format of the figures, in the files and embedded in the HTML.
+
+    Returns
+    -------
+    Path
+        The written ``report.html``.
+
+    Raises
+    ------
+    ParameterError
+        Unknown language or figure format.
+    """
+    from custseg.report_builder import report_context
+
+    tr = Translator(lang)
+    if figure_format not in ("png", "svg"):
+        raise ParameterError(
+            f"unknown figure format {figure_format!r}", fix="use --figure-format png or svg"
+        )
+    context = report_context(summary, tr, fmt=figure_format)  # type: ignore[arg-type]
+    html = build_report(context, tr)
+    out = Path(out_dir)
+    figures = out / "figures"
+    figures.mkdir(parents=True, exist_ok=True)
+    for entry in context.figures:
+        (figures / entry.filename).write_bytes(entry.payload)
+    path = out / "report.html"
+    path.write_text(html, encoding="utf-8")
+    return path
