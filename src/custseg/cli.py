@@ -8,7 +8,12 @@ commands, so ``custseg --help`` starts fast.
 
 from __future__ import annotations
 
+import logging
+import signal
 import sys
+import threading
+import traceback
+import warnings
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -373,34 +378,105 @@ def synth(
     _console().print(f"{stats.rows:,} lines, {stats.customers:,} customers written to {out}")
 
 
+def _error_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _fail(line: str, code: int, debug: bool) -> int:
+    """Print the traceback (with --debug only), then the one-line message; return the code."""
+    if debug:
+        traceback.print_exc(file=sys.stderr)
+    sys.stderr.write(_error_line(line) + "\n")
+    return code
+
+
+def _interrupted(signum: int, debug: bool) -> int:
+    name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+    return _fail(
+        f"custseg: interrupted ({name}): nothing was written, previous outputs are untouched.",
+        128 + signum,
+        debug,
+    )
+
+
+class _LineFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return _error_line(f"custseg: {record.levelname.lower()}: {record.getMessage()}")
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the app; a domain error becomes one line on stderr and exit code 2."""
+    """Entry point of the ``custseg`` command.
+
+    Exit codes: 0 done; 2 a mistake the user can fix (a bad file, option or
+    value: one line on stderr naming the file, the problem and the fix) or a
+    usage error (one line too); 130 interrupted by Ctrl-C (143 by SIGTERM):
+    nothing written, previous outputs untouched; 1 an internal error (one
+    line). ``--debug`` adds the traceback, and library warnings; nothing else
+    prints them. Notes on the input (ambiguous dates, encoding...) are logged
+    as warnings on stderr, unless ``--quiet``.
+    """
     args = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in args
+    quiet = "--quiet" in args or "-q" in args
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_LineFormatter())
+    handler.setLevel(logging.DEBUG if debug else logging.ERROR if quiet else logging.WARNING)
+    package_log = logging.getLogger("custseg")
+    level = package_log.level
+    package_log.addHandler(handler)
+    if debug:
+        package_log.setLevel(logging.DEBUG)
+
+    # Ctrl-C may land inside a DuckDB query, which turns it into a RuntimeError:
+    # the handler records it, so that any error that follows is read as the interruption.
+    received: list[int] = []
+
+    def on_signal(signum: int, frame: object) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, on_signal)
     try:
-        # Click handles usage errors itself (one message, exit code 2) and exits.
-        app(args=args, prog_name="custseg", standalone_mode=True)
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        with warnings.catch_warnings():
+            if not debug:
+                warnings.simplefilter("ignore")
+            code = app(args=args, prog_name="custseg", standalone_mode=False)
+        if received or code == 130:
+            return _interrupted(received[0] if received else signal.SIGINT, debug=False)
+        return code if isinstance(code, int) else 0
+    except (KeyboardInterrupt, typer.Abort):
+        return _interrupted(received[0] if received else signal.SIGINT, debug)
     except CustsegError as exc:
-        if debug:
-            raise
-        sys.stderr.write(f"custseg: error: {exc.one_line()}\n")
-        return exc.exit_code
-    except KeyboardInterrupt:
-        sys.stderr.write(
-            "custseg: interrupted; nothing was written, previous outputs are untouched.\n"
-        )
-        return 130
+        if received:
+            return _interrupted(received[0], debug)
+        return _fail(f"custseg: error: {exc.one_line()}", exc.exit_code, debug)
     except Exception as exc:
-        if debug:
-            raise
-        sys.stderr.write(
+        if received:
+            return _interrupted(received[0], debug)
+        if hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int):
+            # A usage error found by the option parser (unknown option, value of the wrong type).
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                sys.stdout.write(exc.format_message() + "\n")
+                return 0
+            ctx = getattr(exc, "ctx", None)
+            hint = f" Run '{ctx.command_path} --help' for the options." if ctx is not None else ""
+            message = exc.format_message().rstrip(".")
+            return _fail(f"custseg: error: {message}.{hint}", exc.exit_code, debug)
+        return _fail(
             f"custseg: internal error: {type(exc).__name__}: {exc} "
-            "(run again with --debug for the traceback, and report it)\n"
+            "(run again with --debug for the traceback, and report it)",
+            1,
+            debug,
         )
-        return 1
-    return 0
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+        package_log.removeHandler(handler)
+        package_log.setLevel(level)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,12 @@ class CustsegError(Exception):
             text += f" {fix[:1].upper()}{fix[1:]}."
         return " ".join(text.split())
 
+    def with_path(self, path: str | Path) -> CustsegError:
+        """The same error naming ``path``, unless it already names a file or folder."""
+        if self.path:
+            return self
+        return type(self)(self.problem, path=path, fix=self.fix)
+
 
 class InputFileError(CustsegError):
     """Missing, unreadable, empty, corrupt or unsupported input file."""

@@ -37,6 +37,9 @@ CUSTOMER_COLUMNS = (
 )
 
 SCATTER_SAMPLE = 5_000  # customers drawn on scatter plots (seeded, stratified by cluster)
+MIN_CUSTOMERS = 5  # RFM scores are quintiles; K-means needs 2 <= k < customers
+EXACT_DECIMALS = 6  # line totals and quantities are summed exactly, to a millionth
+DBSCAN_MIN_SAMPLES = (5, 10, 20)  # tune_dbscan's grid, capped on very small inputs
 
 
 def parse_k(value: str | int) -> str | int:
@@ -77,7 +80,8 @@ class PipelineConfig:
     min_clusters: int = 3
     min_cluster_share: float = 0.02
     silhouette_sample_size: int = 20_000
-    minibatch_threshold: int = 200_000
+    minibatch_threshold: int = 1_000_000
+    k_scan_sample_size: int = 200_000
     dbscan_sample_size: int = 20_000
     memory_limit: str | None = "3GB"
 
@@ -103,6 +107,15 @@ class PipelineConfig:
                 raise ParameterError(
                     f"--as-of '{self.as_of}' is not a date", fix="use the form YYYY-MM-DD"
                 ) from None
+        if (
+            isinstance(self.seed, bool)
+            or not isinstance(self.seed, int)
+            or not 0 <= self.seed < 2**32
+        ):
+            raise ParameterError(
+                f"--seed must be a whole number from 0 to {2**32 - 1}, not {self.seed}",
+                fix="use e.g. --seed 0",
+            )
         if self.lang not in ("en", "fr"):
             raise ParameterError(
                 f"--lang '{self.lang}' is not supported", fix="use --lang en or --lang fr"
@@ -193,6 +206,45 @@ def _records(df: pd.DataFrame) -> list[dict]:
     return out
 
 
+def exact_customer_features(
+    con: Any,
+    snapshot: dt.date,
+    *,
+    net_returns: bool = False,
+    clean: str = "clean_lines",
+    returns: str = "return_lines",
+) -> pd.DataFrame:
+    """:func:`custseg.features.customer_features` with money and quantities summed exactly.
+
+    DuckDB adds DOUBLE values in whatever order its threads meet the rows, so the
+    last bits of a sum change with the row order of the input and, on inputs read
+    in parallel (several parquet row groups, CSV), from one run to the next. Line
+    totals and quantities are therefore rounded to :data:`EXACT_DECIMALS` decimals
+    and summed as DECIMAL, which is exact: the same lines, in any order, give the
+    same features bit for bit (and so the same segments, and customers who spent
+    the same are tied exactly).
+    """
+    from custseg.features import customer_features
+
+    clean, returns = _exact_views(con, clean, returns)
+    return customer_features(con, snapshot, net_returns=net_returns, clean=clean, returns=returns)
+
+
+def _exact_views(con: Any, *relations: str) -> tuple[str, ...]:
+    """Views of ``relations`` with amount and quantity as DECIMAL; returns their names."""
+    names = []
+    for rel in relations:
+        name = f"{rel}_exact"
+        con.execute(
+            f"""CREATE OR REPLACE TEMP VIEW {name} AS SELECT * REPLACE (
+                    CAST(round({S.AMOUNT}, {EXACT_DECIMALS}) AS DECIMAL(38, {EXACT_DECIMALS})) AS {S.AMOUNT},
+                    CAST(round({S.QUANTITY}, {EXACT_DECIMALS}) AS DECIMAL(38, {EXACT_DECIMALS})) AS {S.QUANTITY})
+                FROM {rel}"""
+        )
+        names.append(name)
+    return tuple(names)
+
+
 def run_pipeline(
     data: str | Path | pd.DataFrame,
     config: PipelineConfig | None = None,
@@ -221,7 +273,6 @@ def run_pipeline(
     from custseg.features import (
         FEATURE_DESCRIPTIONS,
         FeatureTransformer,
-        customer_features,
         default_snapshot,
     )
     from custseg.kmeans import KMeansSegmenter
@@ -248,9 +299,16 @@ def run_pipeline(
             if config.as_of
             else default_snapshot(con, loaded.view)
         )
-        cleaning = apply_policy(con, config.policy, view=loaded.view, before=snapshot.isoformat())
+        try:
+            cleaning = apply_policy(
+                con, config.policy, view=loaded.view, before=snapshot.isoformat()
+            )
+        except CustsegError as exc:
+            raise exc.with_path(loaded.source) from exc
     with timer.stage("features"):
-        features = customer_features(con, snapshot, net_returns=config.policy.returns == "net")
+        features = exact_customer_features(
+            con, snapshot, net_returns=config.policy.returns == "net"
+        )
         n_customers = len(features)
         k_lo, k_hi = config.k_range
         if config.k != "auto" and int(config.k) > n_customers - 1:
@@ -259,18 +317,36 @@ def run_pipeline(
                 path=loaded.source,
                 fix=f"use --k {max(2, n_customers - 1)} or less",
             )
-        if n_customers < 3:
+        if n_customers < MIN_CUSTOMERS:
             raise DataError(
-                f"only {n_customers} customer(s) left after cleaning: too few to segment",
+                f"only {n_customers} customer(s) left after cleaning, and segmenting needs at "
+                f"least {MIN_CUSTOMERS}",
                 path=loaded.source,
-                fix="check the input and the cleaning options",
+                fix="check the input and the cleaning options; `custseg features` still "
+                "writes the per-customer features",
             )
-        k_hi = min(k_hi, n_customers - 1)
-        k_lo = min(k_lo, k_hi)
         transformer = FeatureTransformer(columns=config.features, method=config.transform).fit(
             features
         )
         X = transformer.transform(features)
+        # Customers with the same profile are one point to K-means: k cannot exceed them.
+        n_distinct = len(np.unique(X.to_numpy(), axis=0))
+        if n_distinct < 2:
+            raise DataError(
+                f"all {n_customers} customers have the same {', '.join(config.features)}: "
+                "there is nothing to segment",
+                path=loaded.source,
+                fix="cluster on other features with --features, or check the input",
+            )
+        if config.k != "auto" and int(config.k) > n_distinct:
+            raise ParameterError(
+                f"--k {config.k} is more than the {n_distinct} distinct customer profiles "
+                f"({n_customers} customers)",
+                path=loaded.source,
+                fix=f"use --k {n_distinct} or less",
+            )
+        k_hi = min(k_hi, n_customers - 1, n_distinct)
+        k_lo = min(k_lo, k_hi)
     with timer.stage("distributions"):
         from custseg.distributions import compute_line_distributions, feature_histograms
 
@@ -280,8 +356,15 @@ def run_pipeline(
     forced = None if config.k == "auto" else int(config.k)
     order_by = S.MONETARY if S.MONETARY in config.features else None
     with timer.stage("k selection"):
+        # Beyond k_scan_sample_size customers, k is chosen on a seeded sample (the scan
+        # fits K-means 9 times); the final model below is fitted on everyone.
+        X_scan = X
+        if len(X) > config.k_scan_sample_size:
+            from custseg.kmeans import sample_indices
+
+            X_scan = X.iloc[np.sort(sample_indices(X.to_numpy(), config.k_scan_sample_size, seed))]
         selection = select_k(
-            X,
+            X_scan,
             range(k_lo, k_hi + 1),
             forced_k=forced,
             min_clusters=min(config.min_clusters, k_hi),
@@ -300,7 +383,17 @@ def run_pipeline(
         ).fit(X)
         km_labels = pd.Series(km.labels_, index=features.index, name="kmeans_cluster")
     with timer.stage("dbscan"):
-        tuning = tune_dbscan(X, sample_size=config.dbscan_sample_size, random_state=seed)
+        # min_samples counts the point itself: it must stay below the number of customers.
+        small = (
+            {}
+            if n_customers > max(DBSCAN_MIN_SAMPLES)
+            else {
+                "min_samples_grid": sorted(
+                    {max(2, min(m, n_customers - 1)) for m in DBSCAN_MIN_SAMPLES}
+                )
+            }
+        )
+        tuning = tune_dbscan(X, sample_size=config.dbscan_sample_size, random_state=seed, **small)
         db = tuning.segmenter().fit(X)
         db_labels = pd.Series(db.labels_, index=features.index, name="dbscan_cluster")
     with timer.stage("rfm"):
@@ -403,6 +496,9 @@ def run_pipeline(
                 **selection.to_dict(),
                 "chosen_k": int(selection.k),
                 "algorithm": getattr(km, "algorithm_used_", "KMeans"),
+                "minibatch_threshold": int(config.minibatch_threshold),
+                "scan_sampled": bool(len(X_scan) < len(X)),
+                "scan_sample_size": int(len(X_scan)),
                 "centers_standardised": _records(std_means.reset_index(names="segment")),
                 "sizes": {int(k): int(v) for k, v in km_labels.value_counts().sort_index().items()},
             },
@@ -473,6 +569,7 @@ def run_pipeline(
                 "scatter": {c: scatter[c].tolist() for c in scatter.columns},
                 "pca_explained": pca.explained_variance_ratio_.tolist(),
                 "boxplots": box,
+                "dbscan_layering": _layering_facts(X, db_labels, pos),
             },
             "environment": _environment(),
         }
@@ -492,6 +589,28 @@ def run_pipeline(
         },
         cleaning=cleaning,
     )
+
+
+def _layering_facts(X: pd.DataFrame, labels: pd.Series, pos: np.ndarray) -> dict | None:
+    """Does DBSCAN's split follow one discrete feature? (on the scatter sample, for the report).
+
+    The structured form of the "clusters follow the discrete values of ..."
+    part of ``DBSCANTuning.interpretation``, so the report can say it in any
+    language: ``{"feature", "purity", "single": [[cluster, "lowest"|...], ...]}``
+    or None.
+    """
+    from custseg.dbscan import _layering
+
+    found = _layering(X.to_numpy()[pos], labels.to_numpy()[pos], [str(c) for c in X.columns])
+    if found is None:
+        return None
+    feature, purity, single = found
+    return {
+        "feature": feature,
+        "purity": float(purity),
+        "single": [[int(c), str(w)] for c, w in single],
+        "customers": int(len(pos)),
+    }
 
 
 def _thin(curve: np.ndarray, points: int = 800) -> list[list[float]]:
@@ -615,12 +734,17 @@ def write_features(
     import tempfile
 
     from custseg.engine import connect, quote_literal
+    from custseg.errors import OutputError
     from custseg.features import customer_features_sql, default_snapshot
     from custseg.load import load_transactions
     from custseg.output import check_writable
 
     policy = (policy or CleaningPolicy()).validate()
     out = Path(out)
+    if out.is_dir():
+        raise OutputError(
+            "is a folder", path=out, fix="name the parquet file to write, e.g. features.parquet"
+        )
     check_writable(out.parent if str(out.parent) else Path("."))
     if as_of is not None:
         try:
@@ -632,12 +756,19 @@ def write_features(
     con = connect(memory_limit=memory_limit)
     loaded = load_transactions(data, overrides=overrides, date_format=date_format, con=con)
     snapshot = dt.date.fromisoformat(as_of) if as_of else default_snapshot(con, loaded.view)
-    apply_policy(con, policy, view=loaded.view, before=snapshot.isoformat())
+    try:
+        apply_policy(con, policy, view=loaded.view, before=snapshot.isoformat())
+    except CustsegError as exc:
+        raise exc.with_path(loaded.source) from exc
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".custseg-", suffix=".parquet", dir=out.parent)
     os.close(fd)
     try:
-        sql = customer_features_sql(snapshot, net_returns=policy.returns == "net")
+        clean, returns = _exact_views(con, "clean_lines", "return_lines")
+        sql = customer_features_sql(
+            snapshot, net_returns=policy.returns == "net", clean=clean, returns=returns
+        )
+        sql = f"SELECT * REPLACE (CAST({S.MONETARY} AS DOUBLE) AS {S.MONETARY}) FROM ({sql})"
         con.execute(f"COPY ({sql}) TO {quote_literal(tmp)} (FORMAT parquet, COMPRESSION zstd)")
         n = con.execute(f"SELECT count(*) FROM read_parquet({quote_literal(tmp)})").fetchone()[0]
         os.replace(tmp, out)
@@ -652,6 +783,7 @@ __all__ = [
     "CustsegError",
     "PipelineConfig",
     "PipelineResult",
+    "exact_customer_features",
     "parse_k",
     "rebuild_report",
     "run_and_write",
