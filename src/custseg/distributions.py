@@ -623,7 +623,8 @@ def value_summaries(
             f"min({v}) {pos}",
             f"max({v}) {pos}",
             f"{quantile}({v}, [0.25, 0.5, 0.75]) {pos}",
-            f"avg({v}) {pos}",
+            # Exact (DECIMAL) sum: a DOUBLE avg depends on the order threads meet the rows.
+            f"CAST(sum(CAST({v} AS DECIMAL(38, 9))) {pos} AS DOUBLE) / nullif(count(*) {pos}, 0)",
             f"bool_and({v} = floor({v})) {pos}",
         ]
     row = con.execute(f"SELECT {', '.join(parts)} FROM {relation}").fetchone()

@@ -350,7 +350,7 @@ def run_pipeline(
     with timer.stage("distributions"):
         from custseg.distributions import compute_line_distributions, feature_histograms
 
-        distributions = compute_line_distributions(con, "clean_lines")
+        distributions = compute_line_distributions(con, "clean_lines_exact")
         feature_hist = feature_histograms(features, X, list(config.features))
 
     forced = None if config.k == "auto" else int(config.k)
