@@ -13,6 +13,7 @@ import duckdb
 import pandas as pd
 
 from custseg import schema as S
+from custseg.engine import materialized
 
 # A catalogue product's stock code starts with five digits (85123A, 22423...).
 # Everything else is a service or accounting line: POST, DOT, M, C2, D, S,
@@ -119,6 +120,56 @@ def _quantile_fn(approx: bool) -> str:
     return "approx_quantile" if approx else "quantile_cont"
 
 
+_STAT_PROBS = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
+_STAT_COLUMNS = [
+    "count",
+    "mean",
+    "std",
+    "min",
+    "p01",
+    "p05",
+    "p25",
+    "p50",
+    "p75",
+    "p95",
+    "p99",
+    "max",
+]
+APPROX_MIN_ROWS = 20_000_000  # beyond this many lines, quantiles are approximate by default
+
+
+def _stat_aggregates(col: str, qf: str) -> str:
+    # One quantile call with a list of probabilities sorts the column once, not seven times.
+    probs = ", ".join(str(p) for p in _STAT_PROBS)
+    qs = ", ".join(f"q_{col}[{i + 1}]" for i in range(len(_STAT_PROBS)))
+    return (
+        f"count({col}), avg({col}), stddev_samp({col}), min({col}), "
+        f"{qs.replace(f'q_{col}', f'{qf}({col}, [{probs}])')}, max({col})"
+    )
+
+
+def _stats(
+    con: duckdb.DuckDBPyConnection, view: str, approx: bool, order_totals: str | None = None
+) -> pd.DataFrame:
+    """:func:`descriptive_stats`; ``order_totals`` names a relation with one
+    ``order_total`` per invoice when the caller has one (saves a pass)."""
+    qf = _quantile_fn(approx)
+    line_cols = [("quantity", S.QUANTITY), ("unit_price", S.UNIT_PRICE), ("line_total", S.AMOUNT)]
+    # The three line-level columns in one pass.
+    row = con.execute(
+        f"SELECT {', '.join(_stat_aggregates(col, qf) for _, col in line_cols)} FROM {view}"
+    ).fetchone()
+    width = len(_STAT_COLUMNS)
+    rows = {name: row[i * width : (i + 1) * width] for i, (name, _) in enumerate(line_cols)}
+    rel = order_totals or (
+        f"(SELECT sum({S.AMOUNT}) AS order_total FROM {view} GROUP BY {S.INVOICE})"
+    )
+    rows["order_total"] = con.execute(
+        f"SELECT {_stat_aggregates('order_total', qf)} FROM {rel}"
+    ).fetchone()
+    return pd.DataFrame.from_dict(rows, orient="index", columns=_STAT_COLUMNS)
+
+
 def descriptive_stats(
     con: duckdb.DuckDBPyConnection, view: str = "lines", *, approx: bool = False
 ) -> pd.DataFrame:
@@ -132,29 +183,14 @@ def descriptive_stats(
         Relation with canonical line columns.
     approx : bool
         Use DuckDB's approximate quantiles (for very large inputs).
+
+    Returns
+    -------
+    DataFrame
+        Index quantity, unit_price, line_total, order_total; columns count,
+        mean, std, min, p01 ... p99, max.
     """
-    qf = _quantile_fn(approx)
-    probs = [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99]
-    names = ["p01", "p05", "p25", "p50", "p75", "p95", "p99"]
-
-    def agg(col: str) -> str:
-        qs = ", ".join(f"{qf}({col}, {p})" for p in probs)
-        return f"count({col}), avg({col}), stddev_samp({col}), min({col}), {qs}, max({col})"
-
-    rows = {}
-    for name, col, rel in [
-        ("quantity", S.QUANTITY, view),
-        ("unit_price", S.UNIT_PRICE, view),
-        ("line_total", S.AMOUNT, view),
-        (
-            "order_total",
-            "order_total",
-            f"(SELECT sum({S.AMOUNT}) AS order_total FROM {view} GROUP BY {S.INVOICE})",
-        ),
-    ]:
-        rows[name] = con.execute(f"SELECT {agg(col)} FROM {rel}").fetchone()
-    cols = ["count", "mean", "std", "min", *names, "max"]
-    return pd.DataFrame.from_dict(rows, orient="index", columns=cols)
+    return _stats(con, view, approx)
 
 
 def audit(
@@ -165,6 +201,11 @@ def audit(
     top_extremes: int = 50,
 ) -> AuditReport:
     """Audit the transaction lines.
+
+    Inputs of at most :data:`custseg.engine.MATERIALIZE_MAX_ROWS` lines are
+    first copied into a temporary DuckDB table (dropped at the end), so that
+    the loader's per-value normalisation runs once instead of once per query;
+    larger inputs are streamed, in six passes over the lines.
 
     Parameters
     ----------
@@ -180,6 +221,20 @@ def audit(
     -------
     AuditReport
     """
+    n_lines = con.execute(f"SELECT count(*) FROM {view}").fetchone()[0]
+    if approx is None:
+        approx = n_lines > APPROX_MIN_ROWS
+    with materialized(con, view, n_lines, "_audit_lines") as rel:
+        try:
+            return _audit(con, rel, approx=approx, top_extremes=top_extremes)
+        finally:
+            for table in ("_audit_invoices", "_audit_suspects"):
+                con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _audit(
+    con: duckdb.DuckDBPyConnection, view: str, *, approx: bool, top_extremes: int
+) -> AuditReport:
     inv, qty, price, amt, cust, code, date = (
         S.INVOICE,
         S.QUANTITY,
@@ -191,6 +246,7 @@ def audit(
     )
     is_cancel = f"starts_with({inv}, 'C')"
     is_adjust = f"starts_with({inv}, 'A')"
+    purchases = f"NOT coalesce({is_cancel}, FALSE) AND NOT coalesce({is_adjust}, FALSE)"
     non_product = f"({code} IS NOT NULL AND NOT regexp_matches({code}, '{PRODUCT_CODE_PATTERN}'))"
     conds = {
         "missing_customer_id": f"{cust} IS NULL",
@@ -205,57 +261,77 @@ def audit(
         f"count(*) FILTER (WHERE {c}), coalesce(sum({amt}) FILTER (WHERE {c}), 0)"
         for c in conds.values()
     )
+    # Pass 1: every finding's count and revenue, the totals and, with exact
+    # quantiles, the median and MAD of log10(quantity) over purchase lines.
+    lq = f"log10(CASE WHEN {purchases} AND {qty} > 0 THEN {qty} END)"
+    robust_q = "NULL" if approx else f"power(10, median({lq}) + {EXTREME_Z} * 1.4826 * mad({lq}))"
     row = con.execute(
         f"""SELECT count(*), coalesce(sum({amt}), 0), count(DISTINCT {cust}),
                    CAST(min({date}) AS VARCHAR), CAST(max({date}) AS VARCHAR),
                    count(DISTINCT {inv}) FILTER (WHERE {is_cancel}),
                    count(*) FILTER (WHERE {is_cancel} AND {qty} < 0),
-                   {select}
+                   {robust_q}, {select}
             FROM {view}"""
     ).fetchone()
-    n, revenue, customers, dmin, dmax, cancelled_invoices, cancel_neg = row[:7]
-    vals = row[7:]
+    n, revenue, customers, dmin, dmax, cancelled_invoices, cancel_neg, thr_q = row[:8]
+    vals = row[8:]
     found: dict[str, tuple[int, float, object]] = {}
     for i, key in enumerate(conds):
         found[key] = (vals[2 * i], vals[2 * i + 1], None)
     found["cancellation_lines"] = (*found["cancellation_lines"][:2], cancelled_invoices)
-    if approx is None:
-        approx = n > 20_000_000
+    qf = _quantile_fn(approx)
+    if approx:
+        thr_q = con.execute(
+            f"""WITH s AS (SELECT log10({qty}) AS l FROM {view} WHERE {purchases} AND {qty} > 0),
+                 m AS (SELECT {qf}(l, 0.5) AS med FROM s)
+            SELECT power(10, med + {EXTREME_Z} * 1.4826 * (SELECT {qf}(abs(l - med), 0.5) FROM s)) FROM m"""
+        ).fetchone()[0]
 
-    # Exact duplicate lines: every line beyond the first of identical copies.
+    # Pass 2: exact duplicate lines, every line beyond the first of identical copies.
     cols = ", ".join(S.LINE_COLUMNS)
     dup_rows, dup_rev = con.execute(
-        f"SELECT coalesce(sum(c - 1), 0), coalesce(sum((c - 1) * a), 0) FROM "
-        f"(SELECT count(*) AS c, any_value({amt}) AS a FROM {view} GROUP BY ALL_COLS) WHERE c > 1".replace(
-            "GROUP BY ALL_COLS", f"GROUP BY {cols}"
-        )
+        f"""SELECT coalesce(sum(c - 1), 0), coalesce(sum((c - 1) * a), 0) FROM
+            (SELECT count(*) AS c, any_value({amt}) AS a FROM {view} GROUP BY {cols}) WHERE c > 1"""
     ).fetchone()
     found["exact_duplicates"] = (int(dup_rows), float(dup_rev), None)
 
-    # Extreme quantities and order values (purchases only), and whether a matching cancellation follows.
-    qf = _quantile_fn(approx)
-    purchases = f"NOT coalesce({is_cancel}, FALSE) AND NOT coalesce({is_adjust}, FALSE)"
-    thr_q = con.execute(
-        f"""SELECT power(10, median(l) + {EXTREME_Z} * 1.4826 * mad(l)) FROM
-            (SELECT log10({qty}) AS l FROM {view} WHERE {purchases} AND {qty} > 0)"""
-        if not approx
-        else f"""WITH s AS (SELECT log10({qty}) AS l FROM {view} WHERE {purchases} AND {qty} > 0),
-                 m AS (SELECT {qf}(l, 0.5) AS med FROM s)
-            SELECT power(10, med + {EXTREME_Z} * 1.4826 * (SELECT {qf}(abs(l - med), 0.5) FROM s)) FROM m"""
-    ).fetchone()[0]
+    # Pass 3: one row per invoice. Whether a line is a purchase depends on its
+    # invoice number only, so an invoice's lines are all purchases or none is:
+    # purchase invoices are the orders whose value may be extreme, and every
+    # invoice's total feeds the order-total statistics.
     con.execute(
-        f"""CREATE OR REPLACE TEMP VIEW _orders AS
-            SELECT {inv} AS invoice, any_value({cust}) AS customer_id, min({date}) AS invoice_date,
-                   sum({amt}) AS order_total, count(*) AS n_lines
-            FROM {view} WHERE {purchases} GROUP BY {inv}"""
+        f"""CREATE OR REPLACE TEMP TABLE _audit_invoices AS
+            SELECT {inv} AS invoice, any_value({cust}) AS customer_id,
+                   min({date}) AS invoice_date, sum({amt}) AS order_total,
+                   count(*) AS n_lines, bool_and({purchases}) AS purchase
+            FROM {view} GROUP BY {inv}"""
     )
+    orders = "(SELECT * FROM _audit_invoices WHERE purchase)"
     thr_o = con.execute(
         f"""SELECT power(10, median(l) + {EXTREME_Z} * 1.4826 * mad(l)) FROM
-            (SELECT log10(order_total) AS l FROM _orders WHERE order_total > 0)"""
+            (SELECT log10(order_total) AS l FROM {orders} WHERE order_total > 0)"""
     ).fetchone()[0]
-    cancel_match = f"""EXISTS (SELECT 1 FROM {view} c WHERE starts_with(c.{inv}, 'C')
-                          AND c.{cust} = x.{cust} AND c.{code} = x.{code}
-                          AND c.{qty} = -x.{qty} AND c.{date} >= x.{date})"""
+
+    # Pass 4: the suspect lines (extreme purchase lines, lines of extreme orders) and
+    # every cancellation line, so that "cancelled afterwards" is a join of small tables.
+    extreme_line = "FALSE" if thr_q is None else f"({purchases} AND {qty} > {thr_q})"
+    extreme_order = (
+        "FALSE"
+        if thr_o is None
+        else f"{inv} IN (SELECT invoice FROM {orders} WHERE order_total > {thr_o})"
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _audit_suspects AS
+            SELECT {inv} AS invoice, {cust} AS customer_id, {code} AS stock_code,
+                   {S.DESCRIPTION} AS description, {date} AS invoice_date, {qty} AS quantity,
+                   {amt} AS value, {extreme_line} AS extreme_line,
+                   coalesce({is_cancel}, FALSE) AS cancel
+            FROM {view} WHERE {extreme_line} OR {extreme_order}
+                OR ({is_cancel} AND {cust} IS NOT NULL)"""
+    )
+    cancelled_after = """EXISTS (SELECT 1 FROM _audit_suspects c WHERE c.cancel
+                          AND c.customer_id = x.customer_id AND c.stock_code = x.stock_code
+                          AND c.quantity = -x.quantity AND c.invoice_date >= x.invoice_date)"""
     line_cols = [
         "kind",
         "invoice",
@@ -271,11 +347,10 @@ def audit(
         pd.DataFrame(columns=line_cols)
         if thr_q is None
         else con.execute(
-            f"""SELECT 'quantity' AS kind, x.{inv} AS invoice, x.{cust} AS customer_id, x.{code} AS stock_code,
-                   x.{S.DESCRIPTION} AS description, x.{date} AS invoice_date, x.{qty} AS quantity,
-                   x.{amt} AS value, {cancel_match} AS cancelled_after
-            FROM {view} x WHERE {purchases.replace(inv, "x." + inv)} AND x.{qty} > {thr_q}
-            ORDER BY x.{qty} DESC, x.{inv}, x.{code}"""
+            f"""SELECT 'quantity' AS kind, x.invoice, x.customer_id, x.stock_code, x.description,
+                   x.invoice_date, x.quantity, x.value, {cancelled_after} AS cancelled_after
+            FROM _audit_suspects x WHERE x.extreme_line
+            ORDER BY x.quantity DESC, x.invoice, x.stock_code"""
         ).df()
     )
     ext_orders = (
@@ -285,8 +360,10 @@ def audit(
             f"""SELECT 'order_value' AS kind, o.invoice, o.customer_id, NULL AS stock_code,
                    CAST(o.n_lines AS VARCHAR) || ' lines' AS description, o.invoice_date,
                    NULL AS quantity, o.order_total AS value,
-                   EXISTS (SELECT 1 FROM {view} x WHERE x.{inv} = o.invoice AND {cancel_match}) AS cancelled_after
-            FROM _orders o WHERE o.order_total > {thr_o}
+                   EXISTS (SELECT 1 FROM _audit_suspects x
+                           WHERE x.invoice = o.invoice AND NOT x.cancel AND {cancelled_after})
+                       AS cancelled_after
+            FROM {orders} o WHERE o.order_total > {thr_o}
             ORDER BY o.order_total DESC, o.invoice"""
         ).df()
     )
@@ -299,6 +376,7 @@ def audit(
     parts = [df.head(top_extremes) for df in (ext_lines, ext_orders) if len(df)]
     extremes = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=line_cols)
 
+    # Pass 5: the non-product codes.
     npc = con.execute(
         f"""SELECT {code} AS stock_code, mode({S.DESCRIPTION}) AS description, count(*) AS rows,
                    sum({amt}) AS revenue
@@ -329,6 +407,8 @@ def audit(
         "extreme_quantity": f"purchase line quantity above {thr_q or float('nan'):,.0f}: {EXTREME_RULE} (detail: followed by a cancellation of the same customer, product and quantity)",
         "extreme_order_value": f"order total above {thr_o or float('nan'):,.2f}: {EXTREME_RULE} (detail: orders with a line cancelled afterwards)",
     }
+    # Pass 6: statistics of the line columns (order totals come from pass 3).
+    stats = _stats(con, view, approx, order_totals="_audit_invoices")
     return AuditReport(
         rows=int(n),
         revenue=float(revenue),
@@ -337,7 +417,7 @@ def audit(
         date_max=dmax,
         findings=findings,
         rules=rules,
-        stats=descriptive_stats(con, view, approx=approx),
+        stats=stats,
         non_product_codes=npc,
         extremes=extremes,
         thresholds={"quantity": _num(thr_q), "order_value": _num(thr_o)},

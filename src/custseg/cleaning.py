@@ -17,6 +17,7 @@ import pandas as pd
 
 from custseg import schema as S
 from custseg.audit import NON_PRODUCT_RULE, PRODUCT_CODE_PATTERN
+from custseg.engine import MATERIALIZE_MAX_ROWS
 from custseg.errors import DataError, ParameterError
 
 
@@ -150,12 +151,15 @@ def apply_policy(
         S.INVOICE_DATE,
     )
     cols = ", ".join(S.LINE_COLUMNS)
+    # One pass for the totals and whether the file has quantities at all.
+    total, with_id, has_qty = con.execute(
+        f"SELECT count(*), count({cust}), count({qty}) > 0 FROM {view}"
+    ).fetchone()
     base = f"(SELECT * FROM {view} WHERE {cust} IS NOT NULL)"
     if policy.duplicates == "drop":
         base = f"(SELECT DISTINCT {cols} FROM {view} WHERE {cust} IS NOT NULL)"
     is_cancel = f"starts_with({inv}, 'C')"
     # Amount-only files have no quantity/price: those rules then look at the amount.
-    has_qty = con.execute(f"SELECT count({qty}) > 0 FROM {view}").fetchone()[0]
     qty_col = qty if has_qty else S.AMOUNT
     cases = [
         ("cancellation", f"coalesce({is_cancel}, FALSE)"),
@@ -174,23 +178,35 @@ def apply_policy(
     if before:
         cases.append(("after_snapshot", f"{date} >= DATE '{before}'"))
     case = "CASE " + " ".join(f"WHEN {c} THEN '{k}'" for k, c in cases) + " ELSE NULL END"
-    con.execute(f"CREATE OR REPLACE TEMP VIEW _tagged AS SELECT *, {case} AS _rule FROM {base}")
-    con.execute(
-        f"CREATE OR REPLACE VIEW clean_lines AS SELECT {cols} FROM _tagged WHERE _rule IS NULL"
-    )
     ret_filter = f"coalesce({is_cancel}, FALSE) AND {qty_col} < 0"
     if policy.non_product == "drop":
         ret_filter += f" AND coalesce(regexp_matches({code}, '{PRODUCT_CODE_PATTERN}'), TRUE)"
     if before:
         ret_filter += f" AND {date} < DATE '{before}'"
+    # Small inputs: the tagged lines are computed once into a table that every later
+    # stage reads (features, distributions); large ones stay a view, streamed.
+    _drop_relation(con, "_tagged")
+    kind = "TABLE" if with_id <= MATERIALIZE_MAX_ROWS else "VIEW"
     con.execute(
-        f"CREATE OR REPLACE VIEW return_lines AS SELECT {cols} FROM _tagged WHERE {ret_filter}"
+        f"CREATE TEMP {kind} _tagged AS SELECT *, {case} AS _rule, {ret_filter} AS _return "
+        f"FROM {base}"
     )
+    con.execute(
+        f"CREATE OR REPLACE VIEW clean_lines AS SELECT {cols} FROM _tagged WHERE _rule IS NULL"
+    )
+    con.execute(f"CREATE OR REPLACE VIEW return_lines AS SELECT {cols} FROM _tagged WHERE _return")
 
-    counts = dict(
-        con.execute("SELECT coalesce(_rule, '_kept'), count(*) FROM _tagged GROUP BY 1").fetchall()
-    )
-    total, with_id = con.execute(f"SELECT count(*), count({cust}) FROM {view}").fetchone()
+    # One pass for the rows each rule removes, the customers kept and the return lines.
+    counts, customers, n_returns = {}, 0, 0
+    for rule, n, n_cust, n_ret in con.execute(
+        f"""SELECT coalesce(_rule, '_kept'), count(*),
+                   count(DISTINCT {cust}) FILTER (WHERE _rule IS NULL),
+                   count(*) FILTER (WHERE _return)
+            FROM _tagged GROUP BY 1"""
+    ).fetchall():
+        counts[rule] = n
+        customers += n_cust
+        n_returns += n_ret
     after_dedup = sum(counts.values())
     removed = [("missing_customer_id", total - with_id)]
     if policy.duplicates == "drop":
@@ -200,8 +216,6 @@ def apply_policy(
         [{"rule": k, "description": RULE_TEXT[k], "rows_removed": int(v)} for k, v in removed]
     )
     kept = counts.get("_kept", 0)
-    customers = con.execute(f"SELECT count(DISTINCT {cust}) FROM clean_lines").fetchone()[0]
-    n_returns = con.execute("SELECT count(*) FROM return_lines").fetchone()[0]
     if kept == 0:
         detail = ", ".join(
             f"{r['rule']}: {r['rows_removed']}" for r in removed_df.to_dict("records")
@@ -219,3 +233,14 @@ def apply_policy(
         return_lines=int(n_returns),
         snapshot=before,
     )
+
+
+def _drop_relation(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop the temporary table or view ``name`` if there is one."""
+    found = con.execute(
+        "SELECT 'TABLE' FROM duckdb_tables() WHERE table_name = ? AND temporary "
+        "UNION ALL SELECT 'VIEW' FROM duckdb_views() WHERE view_name = ? AND temporary",
+        [name, name],
+    ).fetchall()
+    for (kind,) in found:
+        con.execute(f"DROP {kind} IF EXISTS {name}")

@@ -7,11 +7,19 @@ directory it spills large aggregations to disk instead of running out of memory.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
 DEFAULT_MEMORY_LIMIT = "3GB"
+
+MATERIALIZE_MAX_ROWS = 10_000_000
+"""Up to this many lines, a stage that reads its input many times copies it once into
+a temporary table (about 120 bytes a line in memory, spilled beyond the memory
+limit): the loader's per-value normalisation (trimming, id and number parsing)
+then runs once instead of once per query. Larger inputs are streamed."""
 
 
 def connect(
@@ -59,3 +67,42 @@ def quote_ident(name: str) -> str:
 def quote_literal(value: str) -> str:
     """Quote a string literal for DuckDB SQL."""
     return "'" + value.replace("'", "''") + "'"
+
+
+@contextmanager
+def materialized(
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    rows: int,
+    name: str,
+    *,
+    max_rows: int | None = None,
+) -> Iterator[str]:
+    """Copy ``relation`` into temporary table ``name`` when it is small; yield what to query.
+
+    Parameters
+    ----------
+    con : duckdb connection
+    relation : str
+        A view or table.
+    rows : int
+        Its number of rows.
+    name : str
+        The temporary table to create (dropped on exit).
+    max_rows : int, optional
+        Copy only up to this many rows; default :data:`MATERIALIZE_MAX_ROWS`.
+
+    Yields
+    ------
+    str
+        ``name`` when the relation was copied, else ``relation`` itself.
+    """
+    limit = MATERIALIZE_MAX_ROWS if max_rows is None else max_rows
+    if rows > limit:
+        yield relation
+        return
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {relation}")
+    try:
+        yield name
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {name}")

@@ -15,8 +15,6 @@ from typing import Literal
 import duckdb
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.preprocessing import PowerTransformer, StandardScaler
 
 from custseg import schema as S
 from custseg.errors import DataError, ParameterError
@@ -125,104 +123,130 @@ def customer_features(
     return df[list(S.FEATURE_COLUMNS)]
 
 
-class FeatureTransformer(TransformerMixin, BaseEstimator):
-    """Make features fit for distance-based clustering.
+def _define_feature_transformer() -> type:
+    """Define :class:`FeatureTransformer`, importing scikit-learn only then.
 
-    ``method="log"``: log1p on each column whose skewness exceeds
-    ``skew_threshold`` (negative values are clipped to 0 first), then
-    standardisation (zero mean, unit variance). ``method="yeo-johnson"``: a
-    Yeo-Johnson power transform with standardisation (handles negatives).
-
-    Parameters
-    ----------
-    columns : sequence of str
-        Features used; default recency, frequency, monetary.
-    method : {"log", "yeo-johnson"}
-    skew_threshold : float
-        |skewness| above which a column is log-transformed (method="log").
-
-    Attributes
-    ----------
-    log_columns_ : list of str
-        Columns that were log1p-transformed.
-    skewness_ : dict
-        Skewness of each column before transformation.
-    mean_, scale_ : ndarray
-        Standardisation parameters (method="log").
-    power_ : PowerTransformer
-        The fitted transformer (method="yeo-johnson").
-    feature_names_in_ : ndarray of str
+    scikit-learn (and SciPy behind it) take a second or more to import; the SQL
+    half of this module (``custseg features``, which data engineers schedule)
+    does not need them, so the class is defined on first access.
     """
+    from sklearn.base import BaseEstimator, TransformerMixin
+    from sklearn.preprocessing import PowerTransformer, StandardScaler
 
-    def __init__(
-        self,
-        columns: Sequence[str] = S.RFM_COLUMNS,
-        method: Literal["log", "yeo-johnson"] = "log",
-        skew_threshold: float = 1.0,
-    ):
-        self.columns = columns
-        self.method = method
-        self.skew_threshold = skew_threshold
+    class FeatureTransformer(TransformerMixin, BaseEstimator):
+        """Make features fit for distance-based clustering.
 
-    def _select(self, X: pd.DataFrame) -> pd.DataFrame:
-        missing = [c for c in self.columns if c not in X.columns]
-        if missing:
-            raise ParameterError(
-                f"unknown feature(s) {', '.join(missing)}",
-                fix=f"choose among {', '.join(S.FEATURE_COLUMNS)}",
-            )
-        return X[list(self.columns)].astype("float64")
+        ``method="log"``: log1p on each column whose skewness exceeds
+        ``skew_threshold`` (negative values are clipped to 0 first), then
+        standardisation (zero mean, unit variance). ``method="yeo-johnson"``: a
+        Yeo-Johnson power transform with standardisation (handles negatives).
 
-    def fit(self, X: pd.DataFrame, y=None) -> FeatureTransformer:
-        if self.method not in ("log", "yeo-johnson"):
-            raise ParameterError(f"unknown transform '{self.method}'", fix="use log or yeo-johnson")
-        if not len(self.columns):
-            raise ParameterError(
-                "no feature selected for clustering", fix="pass at least one --features name"
-            )
-        data = self._select(X)
-        self.feature_names_in_ = np.asarray(list(self.columns), dtype=object)
-        self.skewness_ = {c: float(v) if np.isfinite(v) else 0.0 for c, v in data.skew().items()}
-        if self.method == "log":
-            self.log_columns_ = [
-                c for c in self.columns if abs(self.skewness_[c]) > self.skew_threshold
-            ]
-            logged = self._log(data)
-            scaler = StandardScaler().fit(logged.to_numpy())
-            self.mean_ = scaler.mean_
-            # A zero-variance feature (every customer equal) is centred, not divided by 0.
-            self.scale_ = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
-        else:
-            self.log_columns_ = []
-            self.power_ = PowerTransformer(method="yeo-johnson", standardize=True).fit(
-                data.to_numpy()
-            )
-        return self
+        Parameters
+        ----------
+        columns : sequence of str
+            Features used; default recency, frequency, monetary.
+        method : {"log", "yeo-johnson"}
+        skew_threshold : float
+            |skewness| above which a column is log-transformed (method="log").
 
-    def _log(self, data: pd.DataFrame) -> pd.DataFrame:
-        out = data.copy()
-        for c in self.log_columns_:
-            out[c] = np.log1p(out[c].clip(lower=0))
-        return out
+        Attributes
+        ----------
+        log_columns_ : list of str
+            Columns that were log1p-transformed.
+        skewness_ : dict
+            Skewness of each column before transformation.
+        mean_, scale_ : ndarray
+            Standardisation parameters (method="log").
+        power_ : PowerTransformer
+            The fitted transformer (method="yeo-johnson").
+        feature_names_in_ : ndarray of str
+        """
 
-    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        data = self._select(X)
-        if self.method == "log":
-            values = (self._log(data).to_numpy() - self.mean_) / self.scale_
-        else:
-            values = self.power_.transform(data.to_numpy())
-        values = np.nan_to_num(values, nan=0.0)
-        return pd.DataFrame(values, index=X.index, columns=list(self.columns))
+        def __init__(
+            self,
+            columns: Sequence[str] = S.RFM_COLUMNS,
+            method: Literal["log", "yeo-johnson"] = "log",
+            skew_threshold: float = 1.0,
+        ):
+            self.columns = columns
+            self.method = method
+            self.skew_threshold = skew_threshold
 
-    def get_feature_names_out(self, input_features=None) -> np.ndarray:
-        return np.asarray(list(self.columns), dtype=object)
+        def _select(self, X: pd.DataFrame) -> pd.DataFrame:
+            missing = [c for c in self.columns if c not in X.columns]
+            if missing:
+                raise ParameterError(
+                    f"unknown feature(s) {', '.join(missing)}",
+                    fix=f"choose among {', '.join(S.FEATURE_COLUMNS)}",
+                )
+            return X[list(self.columns)].astype("float64")
 
-    def describe(self) -> dict:
-        """JSON-ready description of the fitted transform."""
-        return {
-            "method": self.method,
-            "columns": list(self.columns),
-            "log1p_columns": list(self.log_columns_),
-            "skewness": self.skewness_,
-            "skew_threshold": self.skew_threshold,
-        }
+        def fit(self, X: pd.DataFrame, y=None) -> FeatureTransformer:
+            if self.method not in ("log", "yeo-johnson"):
+                raise ParameterError(
+                    f"unknown transform '{self.method}'", fix="use log or yeo-johnson"
+                )
+            if not len(self.columns):
+                raise ParameterError(
+                    "no feature selected for clustering", fix="pass at least one --features name"
+                )
+            data = self._select(X)
+            self.feature_names_in_ = np.asarray(list(self.columns), dtype=object)
+            self.skewness_ = {
+                c: float(v) if np.isfinite(v) else 0.0 for c, v in data.skew().items()
+            }
+            if self.method == "log":
+                self.log_columns_ = [
+                    c for c in self.columns if abs(self.skewness_[c]) > self.skew_threshold
+                ]
+                logged = self._log(data)
+                scaler = StandardScaler().fit(logged.to_numpy())
+                self.mean_ = scaler.mean_
+                # A zero-variance feature (every customer equal) is centred, not divided by 0.
+                self.scale_ = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
+            else:
+                self.log_columns_ = []
+                self.power_ = PowerTransformer(method="yeo-johnson", standardize=True).fit(
+                    data.to_numpy()
+                )
+            return self
+
+        def _log(self, data: pd.DataFrame) -> pd.DataFrame:
+            out = data.copy()
+            for c in self.log_columns_:
+                out[c] = np.log1p(out[c].clip(lower=0))
+            return out
+
+        def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+            data = self._select(X)
+            if self.method == "log":
+                values = (self._log(data).to_numpy() - self.mean_) / self.scale_
+            else:
+                values = self.power_.transform(data.to_numpy())
+            values = np.nan_to_num(values, nan=0.0)
+            return pd.DataFrame(values, index=X.index, columns=list(self.columns))
+
+        def get_feature_names_out(self, input_features=None) -> np.ndarray:
+            return np.asarray(list(self.columns), dtype=object)
+
+        def describe(self) -> dict:
+            """JSON-ready description of the fitted transform."""
+            return {
+                "method": self.method,
+                "columns": list(self.columns),
+                "log1p_columns": list(self.log_columns_),
+                "skewness": self.skewness_,
+                "skew_threshold": self.skew_threshold,
+            }
+
+    FeatureTransformer.__module__ = __name__
+    FeatureTransformer.__qualname__ = "FeatureTransformer"
+    return FeatureTransformer
+
+
+def __getattr__(name: str):
+    if name == "FeatureTransformer":
+        cls = _define_feature_transformer()
+        globals()[name] = cls
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
