@@ -164,7 +164,17 @@ EXCEL_SERIAL_MAX = 2_958_466  # 9999-12-31 + 1
 YYYYMMDD_RANGE = (1000_01_01, 9999_12_31)
 DATE_SAMPLE_ROWS = 50_000  # text dates: formats are tried on this many rows, then checked on all
 
-_NULL_STRINGS = "('', 'nan', 'none', 'null', 'na', 'n/a', '#n/a', 'nat', '-')"
+# Text that spells a missing value ('', nan, none, null, na, n/a, #n/a, nat, -), as
+# one regular expression: DuckDB plans ``lower(v) IN (...)`` as a join, which made every query on ``lines`` (even count(*)) evaluate the text
+# cleanup of every row; regexp_full_match stays a cheap, lazily evaluated filter.
+_NULL_RE = "(?i)(|nan|none|null|na|n/a|#n/a|nat|-)"
+
+
+def _null_text(v: str) -> str:
+    """SQL: the text ``v`` spells a missing value."""
+    return f"regexp_full_match({v}, '{_NULL_RE}')"
+
+
 # Unicode whitespace trimmed from ids, codes and text (DuckDB's trim() alone only
 # removes spaces): tabs, line breaks, no-break and narrow spaces, zero-width space, BOM.
 # (Regular expressions, applied only to text that needs it: trim() with a set of
@@ -679,7 +689,7 @@ def _id_expr(col: str, typ: str) -> str:
         return f"CAST({c} AS VARCHAR)"
     v = _text(col)
     return (
-        f"CASE WHEN lower({v}) IN {_NULL_STRINGS} THEN NULL "
+        f"CASE WHEN {_null_text(v)} THEN NULL "
         f"ELSE regexp_replace({v}, '^([0-9]+)[.,]0+$', '\\1') END"
     )
 
@@ -699,7 +709,7 @@ def _num_expr(col: str, typ: str, decimal_comma: bool = False) -> str:
     v = _text(col)
     if decimal_comma:
         v = f"replace({v}, ',', '.')"
-    return f"CASE WHEN lower({v}) IN {_NULL_STRINGS} THEN NULL ELSE TRY_CAST({v} AS DOUBLE) END"
+    return f"CASE WHEN {_null_text(v)} THEN NULL ELSE TRY_CAST({v} AS DOUBLE) END"
 
 
 def _raw_present(col: str, typ: str) -> str:
@@ -708,7 +718,7 @@ def _raw_present(col: str, typ: str) -> str:
         return f"({c} IS NOT NULL AND NOT isnan({c}))"
     if _is_numeric(typ) or _is_temporal(typ):
         return f"{c} IS NOT NULL"
-    return f"({c} IS NOT NULL AND lower({_text(col)}) NOT IN {_NULL_STRINGS})"
+    return f"({c} IS NOT NULL AND NOT {_null_text(_text(col))})"
 
 
 def _fmt_list(fmts: list[str]) -> str:

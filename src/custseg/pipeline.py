@@ -172,6 +172,20 @@ class _Timer:
         return round(time.perf_counter() - self._start, 3)
 
 
+SINGLE_THREAD_CUSTOMERS = 50_000
+
+
+def _model_threads(n_customers: int):
+    """Context: OpenMP limited to one thread for small inputs, else unchanged."""
+    import contextlib
+
+    if n_customers >= SINGLE_THREAD_CUSTOMERS:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="openmp")
+
+
 def _scatter_sample(labels: np.ndarray, size: int, seed: int) -> np.ndarray:
     """Positions of at most ``size`` customers, every cluster represented, seeded."""
     n = len(labels)
@@ -355,47 +369,55 @@ def run_pipeline(
 
     forced = None if config.k == "auto" else int(config.k)
     order_by = S.MONETARY if S.MONETARY in config.features else None
-    with timer.stage("k selection"):
-        # Beyond k_scan_sample_size customers, k is chosen on a seeded sample (the scan
-        # fits K-means 9 times); the final model below is fitted on everyone.
-        X_scan = X
-        if len(X) > config.k_scan_sample_size:
-            from custseg.kmeans import sample_indices
+    # scikit-learn's OpenMP threads cost more than they bring on small inputs, and far
+    # more on a busy machine (9 fits on 4,334 customers: 3.7 s with one thread, 65 s
+    # with two at load 8.7): one thread below SINGLE_THREAD_CUSTOMERS customers.
+    with _model_threads(n_customers):
+        with timer.stage("k selection"):
+            # Beyond k_scan_sample_size customers, k is chosen on a seeded sample (the scan
+            # fits K-means 9 times); the final model below is fitted on everyone.
+            X_scan = X
+            if len(X) > config.k_scan_sample_size:
+                from custseg.kmeans import sample_indices
 
-            X_scan = X.iloc[np.sort(sample_indices(X.to_numpy(), config.k_scan_sample_size, seed))]
-        selection = select_k(
-            X_scan,
-            range(k_lo, k_hi + 1),
-            forced_k=forced,
-            min_clusters=min(config.min_clusters, k_hi),
-            min_cluster_share=config.min_cluster_share,
-            random_state=seed,
-            silhouette_sample_size=config.silhouette_sample_size,
-            order_by=order_by,
-            minibatch_threshold=config.minibatch_threshold,
-        )
-    with timer.stage("kmeans"):
-        km = KMeansSegmenter(
-            selection.k,
-            order_by=order_by,
-            random_state=seed,
-            minibatch_threshold=config.minibatch_threshold,
-        ).fit(X)
-        km_labels = pd.Series(km.labels_, index=features.index, name="kmeans_cluster")
-    with timer.stage("dbscan"):
-        # min_samples counts the point itself: it must stay below the number of customers.
-        small = (
-            {}
-            if n_customers > max(DBSCAN_MIN_SAMPLES)
-            else {
-                "min_samples_grid": sorted(
-                    {max(2, min(m, n_customers - 1)) for m in DBSCAN_MIN_SAMPLES}
-                )
-            }
-        )
-        tuning = tune_dbscan(X, sample_size=config.dbscan_sample_size, random_state=seed, **small)
-        db = tuning.segmenter().fit(X)
-        db_labels = pd.Series(db.labels_, index=features.index, name="dbscan_cluster")
+                X_scan = X.iloc[
+                    np.sort(sample_indices(X.to_numpy(), config.k_scan_sample_size, seed))
+                ]
+            selection = select_k(
+                X_scan,
+                range(k_lo, k_hi + 1),
+                forced_k=forced,
+                min_clusters=min(config.min_clusters, k_hi),
+                min_cluster_share=config.min_cluster_share,
+                random_state=seed,
+                silhouette_sample_size=config.silhouette_sample_size,
+                order_by=order_by,
+                minibatch_threshold=config.minibatch_threshold,
+            )
+        with timer.stage("kmeans"):
+            km = KMeansSegmenter(
+                selection.k,
+                order_by=order_by,
+                random_state=seed,
+                minibatch_threshold=config.minibatch_threshold,
+            ).fit(X)
+            km_labels = pd.Series(km.labels_, index=features.index, name="kmeans_cluster")
+        with timer.stage("dbscan"):
+            # min_samples counts the point itself: it must stay below the number of customers.
+            small = (
+                {}
+                if n_customers > max(DBSCAN_MIN_SAMPLES)
+                else {
+                    "min_samples_grid": sorted(
+                        {max(2, min(m, n_customers - 1)) for m in DBSCAN_MIN_SAMPLES}
+                    )
+                }
+            )
+            tuning = tune_dbscan(
+                X, sample_size=config.dbscan_sample_size, random_state=seed, **small
+            )
+            db = tuning.segmenter().fit(X)
+            db_labels = pd.Series(db.labels_, index=features.index, name="dbscan_cluster")
     with timer.stage("rfm"):
         rfm_model = RFMSegmenter().fit(features)
         rfm = rfm_model.predict(features)
