@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import io
 import math
+import textwrap
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -1229,7 +1230,9 @@ def plot_segment_boxplots(
             else:
                 ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
                 ax.xaxis.set_major_formatter(_number_formatter(tr))
-            ax.set_xlabel(tr.variable(feature, log=log))
+            # Three panels side by side: long labels ("Montant (£, échelle log.)") wrap
+            # instead of running into the next panel's.
+            ax.set_xlabel("\n".join(textwrap.wrap(tr.variable(feature, log=log), 24)))
             ax.grid(axis="y", visible=False)
             if j:
                 ax.tick_params(axis="y", labelleft=False, length=0)
