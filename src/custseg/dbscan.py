@@ -45,6 +45,7 @@ from custseg.kmeans import (
     _check_random_state,
     check_features,
     check_features_like,
+    distance_matrix,
     sample_indices,
 )
 from custseg.selection import _pct
@@ -523,6 +524,9 @@ def tune_dbscan(
     rows = []
     labels_of: dict[tuple[int, float], np.ndarray] = {}
 
+    # Small tuning samples: one distance matrix serves the silhouette of all 15 settings.
+    xs_d = distance_matrix(xs) if xs.shape[0] <= silhouette_sample_size else None
+
     def evaluate(m: int, factor: float) -> dict[str, Any]:
         eps = factor * knee_eps[m]
         seg = DBSCANSegmenter(eps=eps, min_samples=m, max_fit_samples=s).fit(xs)
@@ -532,7 +536,9 @@ def tune_dbscan(
         shares = sizes / s
         n_major = int((shares >= min_cluster_share).sum())
         noise = float(np.mean(labels == NOISE))
-        sil = _silhouette_non_noise(xs, labels, silhouette_sample_size, random_state)
+        sil = _silhouette_non_noise(
+            xs, labels, silhouette_sample_size, random_state, distances=xs_d
+        )
         eligible = n_major >= 2 and noise <= max_noise_share and math.isfinite(sil)
         return {
             "min_samples": m,
@@ -618,10 +624,18 @@ def tune_dbscan(
 
 
 def _silhouette_non_noise(
-    xs: np.ndarray, labels: np.ndarray, size: int, random_state: int | None
+    xs: np.ndarray,
+    labels: np.ndarray,
+    size: int,
+    random_state: int | None,
+    *,
+    distances: np.ndarray | None = None,
 ) -> float:
-    """Silhouette of the non-noise points (seeded sample); NaN with < 2 clusters."""
-    keep = labels >= 0
+    """Silhouette of the non-noise points (seeded sample); NaN with < 2 clusters.
+
+    ``distances``: the precomputed distance matrix of ``xs``, if any.
+    """
+    keep = np.flatnonzero(labels >= 0)
     x, lab = xs[keep], labels[keep]
     if np.unique(lab).size < 2:
         return math.nan
@@ -630,7 +644,31 @@ def _silhouette_non_noise(
     n_lab = np.unique(lab).size
     if n_lab < 2 or n_lab > x.shape[0] - 1:
         return math.nan
+    if distances is not None and pick.size == keep.size:
+        return _silhouette_precomputed(distances, labels)
     return float(silhouette_score(x, lab))
+
+
+def _silhouette_precomputed(distances: np.ndarray, labels: np.ndarray) -> float:
+    """Mean silhouette of the non-noise points, from the full distance matrix.
+
+    Same definition as :func:`sklearn.metrics.silhouette_score` on the non-noise
+    points (0 for a point alone in its cluster), without copying the sub-matrix:
+    the per-cluster distance sums are one product with the cluster indicator matrix.
+    """
+    keep = labels >= 0
+    clusters, own = np.unique(labels[keep], return_inverse=True)
+    indicator = np.zeros((labels.size, clusters.size))
+    indicator[np.flatnonzero(keep), own] = 1.0
+    sums = (distances @ indicator)[keep]
+    sizes = indicator.sum(axis=0)
+    rows = np.arange(own.size)
+    a = sums[rows, own] / np.maximum(sizes[own] - 1, 1)
+    mean_to = sums / sizes
+    mean_to[rows, own] = np.inf
+    b = mean_to.min(axis=1)
+    s = np.where(sizes[own] > 1, (b - a) / np.maximum(np.maximum(a, b), np.finfo(float).tiny), 0.0)
+    return float(np.mean(s))
 
 
 def _interpret(

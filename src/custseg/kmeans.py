@@ -456,3 +456,18 @@ def _check_random_state(value: Any) -> None:
             f"random_state must be an integer or None, got {value!r}",
             fix="pass an integer seed such as random_state=0",
         )
+
+
+#: Largest sample whose full distance matrix is kept for reuse (6,000^2 doubles = 288 MB).
+PRECOMPUTE_MAX = 6_000
+
+
+def distance_matrix(x: np.ndarray) -> np.ndarray | None:
+    """Euclidean distances between the rows of ``x`` when small enough to keep, else None."""
+    if x.shape[0] > PRECOMPUTE_MAX:
+        return None
+    from sklearn.metrics import pairwise_distances
+
+    d = pairwise_distances(x)
+    np.fill_diagonal(d, 0.0)
+    return d
