@@ -1238,6 +1238,11 @@ _EN.update(
         "cluster.lapsing_mid_spenders.action": (
             "A re-engagement email with a moderate, time-limited incentive."
         ),
+        "cluster.occasional_low_spenders.name": "Occasional low spenders",
+        "cluster.occasional_low_spenders.action": (
+            "A second-purchase nudge by email (recommendations, no discount); "
+            "keep them out of paid campaigns."
+        ),
         "cluster.lapsing_low_spenders.name": "Lapsing low spenders",
         "cluster.lapsing_low_spenders.action": "Low-cost automated reminders; no paid incentive.",
         "cluster.lapsed_big_spenders.name": "Lapsed big spenders",
@@ -1879,6 +1884,11 @@ _FR.update(
         "cluster.lapsing_mid_spenders.name": "Acheteurs moyens qui s’éloignent",
         "cluster.lapsing_mid_spenders.action": (
             "Courriel de réengagement avec une incitation modérée et limitée dans le temps."
+        ),
+        "cluster.occasional_low_spenders.name": "Petits acheteurs occasionnels",
+        "cluster.occasional_low_spenders.action": (
+            "Relance par courriel pour un deuxième achat (recommandations, sans remise) ; "
+            "hors campagnes payantes."
         ),
         "cluster.lapsing_low_spenders.name": "Petits acheteurs qui s’éloignent",
         "cluster.lapsing_low_spenders.action": (

@@ -369,6 +369,16 @@ DEFAULT_NAMING_RULES: tuple[NamingRule, ...] = (
         recency={_M},
         monetary={_M},
     ),
+    # One order, a few weeks ago, little spent: new or occasional buyers rather than
+    # customers drifting away (on Online Retail their median tenure is 7 weeks).
+    NamingRule(
+        "occasional_low_spenders",
+        "occasional low spenders",
+        "second-purchase nudge by email (recommendations, no discount); keep out of paid campaigns",
+        recency={_M},
+        frequency={_L},
+        monetary={_L},
+    ),
     NamingRule(
         "lapsing_low_spenders",
         "lapsing low spenders",
