@@ -138,12 +138,28 @@ _STAT_COLUMNS = [
 APPROX_MIN_ROWS = 20_000_000  # beyond this many lines, quantiles are approximate by default
 
 
+def _exact_sum(expr: str) -> str:
+    """SQL: the sum of ``expr`` computed exactly (DECIMAL), as a DOUBLE.
+
+    A DOUBLE sum depends on the order in which DuckDB's threads meet the rows, so
+    it changes in the last bits from run to run; a DECIMAL sum does not.
+    """
+    return f"CAST(sum(CAST({expr} AS DECIMAL(38, 6))) AS DOUBLE)"
+
+
 def _stat_aggregates(col: str, qf: str) -> str:
     # One quantile call with a list of probabilities sorts the column once, not seven times.
     probs = ", ".join(str(p) for p in _STAT_PROBS)
     qs = ", ".join(f"q_{col}[{i + 1}]" for i in range(len(_STAT_PROBS)))
+    n = f"count({col})"
+    mean = f"{_exact_sum(col)} / nullif({n}, 0)"
+    # Sample variance from exact sums of x and x^2: the same figures on every run.
+    var = (
+        f"({_exact_sum(f'{col} * {col}')} - {_exact_sum(col)} * {_exact_sum(col)} / {n})"
+        f" / nullif({n} - 1, 0)"
+    )
     return (
-        f"count({col}), avg({col}), stddev_samp({col}), min({col}), "
+        f"{n}, {mean}, sqrt(greatest({var}, 0)), min({col}), "
         f"{qs.replace(f'q_{col}', f'{qf}({col}, [{probs}])')}, max({col})"
     )
 
@@ -162,7 +178,7 @@ def _stats(
     width = len(_STAT_COLUMNS)
     rows = {name: row[i * width : (i + 1) * width] for i, (name, _) in enumerate(line_cols)}
     rel = order_totals or (
-        f"(SELECT sum({S.AMOUNT}) AS order_total FROM {view} GROUP BY {S.INVOICE})"
+        f"(SELECT {_exact_sum(S.AMOUNT)} AS order_total FROM {view} GROUP BY {S.INVOICE})"
     )
     rows["order_total"] = con.execute(
         f"SELECT {_stat_aggregates('order_total', qf)} FROM {rel}"
@@ -258,7 +274,8 @@ def _audit(
         "non_product_codes": non_product,
     }
     select = ", ".join(
-        f"count(*) FILTER (WHERE {c}), coalesce(sum({amt}) FILTER (WHERE {c}), 0)"
+        f"count(*) FILTER (WHERE {c}), "
+        f"coalesce(CAST(sum(CAST({amt} AS DECIMAL(38, 6))) FILTER (WHERE {c}) AS DOUBLE), 0)"
         for c in conds.values()
     )
     # Pass 1: every finding's count and revenue, the totals and, with exact
@@ -266,7 +283,7 @@ def _audit(
     lq = f"log10(CASE WHEN {purchases} AND {qty} > 0 THEN {qty} END)"
     robust_q = "NULL" if approx else f"power(10, median({lq}) + {EXTREME_Z} * 1.4826 * mad({lq}))"
     row = con.execute(
-        f"""SELECT count(*), coalesce(sum({amt}), 0), count(DISTINCT {cust}),
+        f"""SELECT count(*), coalesce({_exact_sum(amt)}, 0), count(DISTINCT {cust}),
                    CAST(min({date}) AS VARCHAR), CAST(max({date}) AS VARCHAR),
                    count(DISTINCT {inv}) FILTER (WHERE {is_cancel}),
                    count(*) FILTER (WHERE {is_cancel} AND {qty} < 0),
@@ -290,7 +307,7 @@ def _audit(
     # Pass 2: exact duplicate lines, every line beyond the first of identical copies.
     cols = ", ".join(S.LINE_COLUMNS)
     dup_rows, dup_rev = con.execute(
-        f"""SELECT coalesce(sum(c - 1), 0), coalesce(sum((c - 1) * a), 0) FROM
+        f"""SELECT coalesce(sum(c - 1), 0), coalesce({_exact_sum("(c - 1) * a")}, 0) FROM
             (SELECT count(*) AS c, any_value({amt}) AS a FROM {view} GROUP BY {cols}) WHERE c > 1"""
     ).fetchone()
     found["exact_duplicates"] = (int(dup_rows), float(dup_rev), None)
@@ -302,7 +319,7 @@ def _audit(
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _audit_invoices AS
             SELECT {inv} AS invoice, any_value({cust}) AS customer_id,
-                   min({date}) AS invoice_date, sum({amt}) AS order_total,
+                   min({date}) AS invoice_date, {_exact_sum(amt)} AS order_total,
                    count(*) AS n_lines, bool_and({purchases}) AS purchase
             FROM {view} GROUP BY {inv}"""
     )
@@ -378,9 +395,14 @@ def _audit(
 
     # Pass 5: the non-product codes.
     npc = con.execute(
-        f"""SELECT {code} AS stock_code, mode({S.DESCRIPTION}) AS description, count(*) AS rows,
-                   sum({amt}) AS revenue
-            FROM {view} WHERE {non_product} GROUP BY {code} ORDER BY rows DESC, stock_code"""
+        f"""WITH d AS (
+                SELECT {code} AS stock_code, {S.DESCRIPTION} AS description, count(*) AS n,
+                       sum(CAST({amt} AS DECIMAL(38, 6))) AS revenue
+                FROM {view} WHERE {non_product} GROUP BY {code}, {S.DESCRIPTION})
+            -- The most frequent description, ties broken alphabetically (mode() is not stable).
+            SELECT stock_code, first(description ORDER BY n DESC, description NULLS LAST) AS description,
+                   CAST(sum(n) AS BIGINT) AS rows, CAST(sum(revenue) AS DOUBLE) AS revenue
+            FROM d GROUP BY stock_code ORDER BY rows DESC, stock_code"""
     ).df()
 
     findings = pd.DataFrame(
