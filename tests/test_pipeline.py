@@ -139,3 +139,18 @@ def test_cli_online_retail_ii_layout(real_ii_path, tmp_path):
     assert summary["input"]["layout"] == "UCI Online Retail II"
     assert summary["audit"]["rows"] == 525_461
     assert summary["audit"]["customers"] == 4_383
+
+
+def test_readme_python_api_example_runs(real_path):
+    import re
+
+    from tests_support import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"## Python API\n\n```python\n(.*?)```", readme, re.S).group(1)
+    namespace: dict = {}
+    exec(code.replace('"online_retail.parquet"', repr(str(real_path))), namespace)
+    assert namespace["k"] == 5
+    assert len(namespace["features"]) == 4_334
+    assert namespace["names"]["name"].tolist()[0] == "VIP champions"
+    assert namespace["rfm"]["rfm_segment"].nunique() == 11
