@@ -312,7 +312,13 @@ def test_bad_archive_is_rejected_and_leaves_nothing(
     ("compression", "offset", "problem"),
     [
         (zipfile.ZIP_DEFLATED, 40, "the archive from .* cannot be read"),  # zlib fails
-        (zipfile.ZIP_DEFLATED, 200, "is not a valid zip archive \\(Bad CRC-32"),  # inflates
+        # Usually inflates to wrong bytes (bad CRC); the workbook's bytes carry its creation
+        # time, so on some runs the zeroed bytes break the deflate stream itself instead.
+        (
+            zipfile.ZIP_DEFLATED,
+            200,
+            "is not a valid zip archive \\(Bad CRC-32|the archive from .* cannot be read",
+        ),
         (zipfile.ZIP_STORED, 200, "is not a valid zip archive \\(Bad CRC-32"),
     ],
     ids=["deflated-zlib", "deflated-crc", "stored-crc"],
