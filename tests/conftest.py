@@ -8,6 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import settings
+
+# No per-example deadline: CI machines are shared and timing is not what these tests check.
+settings.register_profile("custseg", deadline=None)
+settings.load_profile("custseg")
 
 ROOT = Path(__file__).resolve().parents[1]
 
