@@ -780,7 +780,8 @@ _EN.update(
             "centre of its own group than to any other centre. It needs the number of groups k, "
             "chosen in section 4 among {k_min} to {k_max}; it is run several times from "
             "different starting points (random seed {seed}) and the best run is kept. Segments "
-            "are numbered by decreasing average spend: segment 0 spends the most."
+            "are numbered by decreasing typical spend (the segment centre on the log-transformed "
+            "spend): segment 0 spends the most."
         ),
         "methods.minibatch": (
             "Above {threshold} customers, the faster MiniBatch K-means (fitted on small random "
@@ -973,9 +974,9 @@ _EN.update(
         "segments.kmeans.heading": "K-means segments",
         "segments.kmeans.intro": (
             "K-means finds {k} segments. Each one is named after where its median recency, "
-            "frequency and spend rank among all customers (lower, middle or upper third), and "
-            "its recommended action follows from that profile; segments are numbered by "
-            "decreasing average spend."
+            "frequency and spend rank among all customers (lower, middle or upper third, or top "
+            "tenth), and its recommended action follows from that profile; segments are "
+            "numbered by decreasing typical spend."
         ),
         "table.kmeans_segments.title": "K-means segments at a glance",
         "table.segments.note": "Medians: half of the segment's customers lie below, half above.",
@@ -1388,7 +1389,8 @@ _FR.update(
             "du nombre de groupes k, choisi en section 4 entre {k_min} et {k_max} ; elle est "
             "lancée plusieurs fois depuis des points de départ différents (graine aléatoire "
             "{seed}) et le meilleur essai est retenu. Les segments sont numérotés par dépense "
-            "moyenne décroissante : le segment 0 dépense le plus."
+            "typique décroissante (centre du segment sur le montant transformé en logarithme) : "
+            "le segment 0 dépense le plus."
         ),
         "methods.minibatch": (
             "Au-delà de {threshold} clients, les K-moyennes par mini-lots (ajustées sur de petits "
@@ -1593,8 +1595,9 @@ _FR.update(
         "segments.kmeans.intro": (
             "Les K-moyennes trouvent {k} segments. Chacun est nommé d’après la place de sa "
             "récence, de sa fréquence et de sa dépense médianes parmi l’ensemble des clients "
-            "(tiers inférieur, médian ou supérieur), et l’action recommandée découle de ce "
-            "profil ; les segments sont numérotés par dépense moyenne décroissante."
+            "(tiers inférieur, médian ou supérieur, ou dixième supérieur), et l’action "
+            "recommandée découle de ce profil ; les segments sont numérotés par dépense "
+            "typique décroissante."
         ),
         "table.kmeans_segments.title": "Les segments des K-moyennes en bref",
         "table.segments.note": (
