@@ -33,8 +33,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# The project's data lives in ../shared/data beside the repository (as in CI).
 REAL_PARQUET = Path(
-    os.environ.get("CUSTSEG_BENCH_PARQUET", "/work/shared/data/online_retail.parquet")
+    os.environ.get(
+        "CUSTSEG_BENCH_PARQUET",
+        str(HERE.parent.parent / "shared" / "data" / "online_retail.parquet"),
+    )
 )
 REAL_XLSX = Path(os.environ.get("CUSTSEG_BENCH_XLSX", "/tmp/online_retail.xlsx"))
 SIZES = {"10M": 10_000_000, "100M": 100_000_000, "1B": 1_000_000_000}

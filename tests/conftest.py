@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -14,19 +13,7 @@ from hypothesis import settings
 settings.register_profile("custseg", deadline=None)
 settings.load_profile("custseg")
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _data_dir() -> Path:
-    env = os.environ.get("CUSTSEG_DATA")
-    if env and Path(env).is_dir():
-        return Path(env)
-    return ROOT.parent / "shared" / "data"
-
-
-DATA_DIR = _data_dir()
-REAL = DATA_DIR / "online_retail.parquet"
-REAL_II = DATA_DIR / "online_retail_ii_2009_2010.parquet"
+from tests_support import REAL, REAL_II  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,6 +10,7 @@ from hypothesis import strategies as st
 from sklearn.cluster import DBSCAN
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
+from tests_support import REAL, pandas_rfm
 from threadpoolctl import threadpool_limits
 
 from custseg.dbscan import (
@@ -34,7 +33,7 @@ def one_openmp_thread():
         yield
 
 
-REAL_DATA = Path("/work/shared/data/online_retail.parquet")
+REAL_DATA = REAL
 
 
 def blobs_with_noise(
@@ -277,19 +276,7 @@ def test_tuning_rejects_bad_grids():
 
 def real_rfm() -> pd.DataFrame:
     """log1p + standardised RFM of Online Retail, computed here with pandas."""
-    df = pd.read_parquet(REAL_DATA)
-    df = df[df["CustomerID"].notna() & ~df["InvoiceNo"].astype(str).str.startswith("C")]
-    df = df[(df["Quantity"] > 0) & (df["UnitPrice"] > 0)]
-    df = df.assign(amount=df["Quantity"] * df["UnitPrice"])
-    g = df.groupby(df["CustomerID"].astype("int64").astype(str))
-    rfm = pd.DataFrame(
-        {
-            RECENCY: (pd.Timestamp("2011-12-10") - g["InvoiceDate"].max()).dt.days,
-            FREQUENCY: g["InvoiceNo"].nunique(),
-            MONETARY: g["amount"].sum(),
-        }
-    ).sort_index()
-    logged = np.log1p(rfm.astype(float))
+    logged = np.log1p(pandas_rfm(REAL_DATA).astype(float))
     return (logged - logged.mean()) / logged.std(ddof=0)
 
 

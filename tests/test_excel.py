@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
+from tests_support import DATA_DIR
 
 import custseg.excel as excel
 from custseg.errors import InputFileError
@@ -344,7 +344,7 @@ def test_integral_numbers_become_int64(cells: list[object]):
 
 
 def real_parquet() -> Path:
-    folder = Path(os.environ.get("CUSTSEG_DATA", "/work/shared/data"))
+    folder = DATA_DIR
     return (folder if folder.is_dir() else folder.parent) / "online_retail.parquet"
 
 

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from tests_support import REAL
 
 from custseg.errors import ColumnError, DataError, ParameterError
 from custseg.outliers import MAD_TO_SIGMA, OutlierDetector, flag_outliers
 
-REAL_DATA = Path("/work/shared/data/online_retail.parquet")
+REAL_DATA = REAL
 COLS = ["recency", "frequency", "monetary"]
 CENTRES = np.array([[-3.0, 2.0, 2.0], [3.0, -2.0, -2.0], [0.0, 0.0, 0.0]])
 

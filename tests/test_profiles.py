@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests_support import REAL, pandas_rfm
 
 from custseg.errors import ColumnError, DataError, ParameterError
 from custseg.profiles import (
@@ -23,7 +23,7 @@ from custseg.profiles import (
     segment_profiles,
 )
 
-REAL_DATA = Path("/work/shared/data/online_retail.parquet")
+REAL_DATA = REAL
 
 
 @pytest.fixture
@@ -376,24 +376,7 @@ def test_naming_errors(tiny):
 
 
 def _real_rfm() -> pd.DataFrame:
-    raw = pd.read_parquet(
-        REAL_DATA, columns=["InvoiceNo", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID"]
-    )
-    raw = raw.dropna(subset=["CustomerID"])
-    raw = raw[~raw["InvoiceNo"].astype(str).str.startswith("C")]
-    raw = raw[(raw["Quantity"] > 0) & (raw["UnitPrice"] > 0)]
-    raw = raw.assign(
-        amount=raw["Quantity"] * raw["UnitPrice"],
-        customer_id=raw["CustomerID"].astype("int64").astype(str),
-    )
-    g = raw.groupby("customer_id")
-    return pd.DataFrame(
-        {
-            "recency": (pd.Timestamp("2011-12-10") - g["InvoiceDate"].max()).dt.days,
-            "frequency": g["InvoiceNo"].nunique(),
-            "monetary": g["amount"].sum(),
-        }
-    ).sort_index()
+    return pandas_rfm(REAL_DATA)
 
 
 @pytest.mark.skipif(not REAL_DATA.exists(), reason="real dataset not available")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.datasets import make_blobs
 from sklearn.metrics import calinski_harabasz_score
+from tests_support import REAL, pandas_rfm
 from threadpoolctl import threadpool_limits
 
 from custseg.errors import ParameterError
@@ -36,7 +36,7 @@ def one_openmp_thread():
         yield
 
 
-REAL_DATA = Path("/work/shared/data/online_retail.parquet")
+REAL_DATA = REAL
 
 
 def blobs4(n: int = 800) -> pd.DataFrame:
@@ -320,19 +320,7 @@ def test_scan_rejects_bad_k_values():
 
 def real_rfm() -> pd.DataFrame:
     """log1p + standardised RFM of Online Retail, computed here with pandas."""
-    df = pd.read_parquet(REAL_DATA)
-    df = df[df["CustomerID"].notna() & ~df["InvoiceNo"].astype(str).str.startswith("C")]
-    df = df[(df["Quantity"] > 0) & (df["UnitPrice"] > 0)]
-    df = df.assign(amount=df["Quantity"] * df["UnitPrice"])
-    g = df.groupby(df["CustomerID"].astype("int64").astype(str))
-    rfm = pd.DataFrame(
-        {
-            RECENCY: (pd.Timestamp("2011-12-10") - g["InvoiceDate"].max()).dt.days,
-            FREQUENCY: g["InvoiceNo"].nunique(),
-            MONETARY: g["amount"].sum(),
-        }
-    ).sort_index()
-    logged = np.log1p(rfm.astype(float))
+    logged = np.log1p(pandas_rfm(REAL_DATA).astype(float))
     return (logged - logged.mean()) / logged.std(ddof=0)
 
 

@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests_support import REAL
 
 from custseg.errors import OutputError, ParameterError
 from custseg.synth import (
@@ -24,7 +25,6 @@ from custseg.synth import (
     synthesize_table,
 )
 
-REAL = Path("/work/shared/data/online_retail.parquet")
 needs_real = pytest.mark.skipif(
     not REAL.exists(), reason="real Online Retail parquet not available"
 )
