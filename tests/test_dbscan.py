@@ -20,6 +20,7 @@ from custseg.dbscan import (
     tune_dbscan,
 )
 from custseg.errors import ParameterError
+from custseg.kmeans import sample_indices
 from custseg.schema import FREQUENCY, MONETARY, RECENCY
 
 RFM = [RECENCY, FREQUENCY, MONETARY]
@@ -293,3 +294,105 @@ def test_real_data_dbscan_splits_one_time_buyers_only():
     assert set(np.unique(labels[one_time])) <= {1, -1}
     assert set(np.unique(labels[~one_time])) <= {0, -1}
     assert tuning.noise_share < 0.05
+
+
+# ------------------------------------------- one radius graph for the whole grid (exact)
+
+
+def _grid_equals_refits(x: np.ndarray, ms, eps_values) -> None:
+    """The grid kernel gives, for every setting, exactly DBSCANSegmenter's fit."""
+    from custseg.dbscan import _DBSCANGrid, _kneighbors
+
+    _, nn_idx = _kneighbors(x, max(ms) - 1)
+    grid = _DBSCANGrid(x, nn_idx, max(eps_values))
+    for m in ms:
+        found = grid.fit_many(m, list(eps_values))
+        for eps, (labels, n_clusters, core, core_labels) in zip(eps_values, found, strict=True):
+            seg = DBSCANSegmenter(eps=eps, min_samples=m, max_fit_samples=len(x)).fit(x)
+            assert n_clusters == seg.n_clusters_, (m, eps)
+            assert np.array_equal(labels, seg.labels_), (m, eps)
+            assert np.array_equal(core, seg.core_sample_indices_), (m, eps)
+            # Raw core labels renumbered canonically are the segmenter's.
+            if n_clusters:
+                relabel = dict(zip(core_labels.tolist(), seg.core_labels_.tolist(), strict=True))
+                assert len(set(relabel.values())) == len(relabel)
+
+
+def test_grid_kernel_equals_refits_on_planted_blobs():
+    frame, _ = blobs_with_noise(150, 40)
+    x = frame.to_numpy()
+    _grid_equals_refits(x, (3, 5, 10), (0.2, 0.35, 0.5, 0.8, 1.2))
+
+
+def test_grid_kernel_equals_refits_at_eps_equal_to_a_k_distance():
+    """eps = a k-distance is the boundary case (a pair exactly at eps): core or not,
+    the kernel must decide as sklearn's tree does."""
+    x = layered_by_frequency().to_numpy()[:1200]
+    curve = k_distance_curve(x, 9, sample_size=None)
+    _grid_equals_refits(x, (10,), tuple(float(v) for v in curve[[100, 600, 1000, 1150]]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(12, 80).flatmap(
+        lambda n: st.lists(st.integers(0, 6), min_size=3 * n, max_size=3 * n)
+    ),
+    st.sampled_from([1.0, 1.5, 2.0, 2.5]),
+)
+def test_grid_kernel_equals_refits_on_integer_grids(coords, eps):
+    """Integer points: many duplicates, pairs exactly at eps and equidistant cores."""
+    x = np.asarray(coords, dtype=float).reshape(-1, 3)
+    _grid_equals_refits(x, (2, 4), (eps / 2, eps))
+
+
+@pytest.mark.skipif(not REAL_DATA.exists(), reason="real dataset not available")
+def test_tuning_grid_and_model_on_real_data_equal_the_refits():
+    x = real_rfm()
+    tuning = tune_dbscan(x)
+    assert (tuning.min_samples, round(tuning.eps, 3)) == (10, 0.565)  # as before the kernel
+    refit = tuning.segmenter().fit(x)
+    assert np.array_equal(tuning.model.labels_, refit.labels_)
+    assert np.array_equal(tuning.model.core_sample_indices_, refit.core_sample_indices_)
+    assert np.array_equal(tuning.model.core_labels_, refit.core_labels_)
+    assert list(tuning.model.feature_names_in_) == RFM
+    assert np.array_equal(tuning.model.predict(x.iloc[:500]), refit.predict(x.iloc[:500]))
+    # Every grid row is what a refit of that setting gives.
+    values = x.to_numpy()
+    for row in tuning.grid.itertuples():
+        seg = DBSCANSegmenter(eps=row.eps, min_samples=row.min_samples, max_fit_samples=len(x))
+        labels = seg.fit(values).labels_
+        assert row.n_clusters == seg.n_clusters_
+        assert row.noise_share == np.mean(labels == -1)
+
+
+def test_tuning_on_a_sample_has_no_model_to_reuse():
+    frame, _ = blobs_with_noise()
+    tuning = tune_dbscan(frame, sample_size=500)
+    assert tuning.sampled and tuning.model is None
+    full = tune_dbscan(frame)
+    assert not full.sampled
+    assert np.array_equal(full.model.labels_, full.segmenter().fit(frame).labels_)
+
+
+def test_silhouettes_of_the_grid_equal_sklearn():
+    from sklearn.metrics import silhouette_score
+
+    from custseg.dbscan import _silhouettes_non_noise
+
+    frame, _ = blobs_with_noise(120, 30)
+    x = frame.to_numpy()
+    labelings = [
+        DBSCANSegmenter(eps=e, min_samples=5, max_fit_samples=len(x)).fit(x).labels_
+        for e in (0.3, 0.6, 1.0, 20.0)
+    ]
+    # size 200 < 390 non-noise points: the sampled path; 10_000: the one-pass path.
+    for size in (200, 10_000):
+        got = _silhouettes_non_noise(x, labelings, size, 0)
+        for lab, value in zip(labelings, got, strict=True):
+            keep = lab >= 0
+            xk, lk = x[keep], lab[keep]
+            pick = sample_indices(xk, size, 0)
+            if np.unique(lk[pick]).size < 2:
+                assert np.isnan(value)
+            else:
+                assert value == pytest.approx(silhouette_score(xk[pick], lk[pick]), abs=1e-12)

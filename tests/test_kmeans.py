@@ -226,3 +226,91 @@ def test_bad_data():
         seg.predict(frame[[RECENCY, FREQUENCY]].to_numpy())
     for error in (DataError, ColumnError, ParameterError):
         assert issubclass(error, CustsegError)
+
+
+# ------------------------------------------------------ distance kernels (exact, chunked)
+
+
+def _real_sample(size: int = 1500) -> np.ndarray:
+    """log1p + standardised RFM of a seeded sample of Online Retail customers."""
+    from tests_support import REAL, pandas_rfm
+
+    if not REAL.exists():
+        pytest.skip("real dataset not available")
+    logged = np.log1p(pandas_rfm(REAL).astype(float))
+    x = ((logged - logged.mean()) / logged.std(ddof=0)).to_numpy()
+    return x[np.random.default_rng(0).choice(len(x), size, replace=False)]
+
+
+def _planted(n: int = 900) -> tuple[np.ndarray, np.ndarray]:
+    x, y = make_blobs(n, centers=[[0, 0, 0], [6, 0, 0], [0, 6, 0], [0, 0, 6]], random_state=3)
+    # Duplicated rows, as in real customer data (one-order customers share values).
+    x[:50] = x[0]
+    return x, y
+
+
+def test_fast_silhouettes_equal_sklearn_on_planted_and_real_data(monkeypatch):
+    from sklearn.metrics import silhouette_samples
+
+    import custseg.kmeans as km
+
+    monkeypatch.setattr(km, "CHUNK_BYTES", 64 * 1024)  # many blocks, ragged last one
+    x, y = _planted()
+    real = _real_sample()
+    labelings = [y, (x[:, 0] > 3).astype(int), np.arange(x.shape[0]) % 7]
+    real_labels = [kmeans_segments(real, k) for k in (2, 5, 9)]
+    for data, labs in ((x, labelings), (real, real_labels)):
+        fast = km.silhouette_samples_many(data, labs)
+        for lab, values in zip(labs, fast, strict=True):
+            np.testing.assert_allclose(values, silhouette_samples(data, lab), rtol=0, atol=1e-12)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.integers(3, 60).flatmap(
+        lambda n: st.tuples(
+            st.lists(st.integers(-3, 3), min_size=2 * n, max_size=2 * n),
+            st.lists(st.integers(0, 4), min_size=n, max_size=n),
+        )
+    )
+)
+def test_fast_silhouette_equals_sklearn_for_any_labelling(data):
+    """Integer coordinates give duplicates and ties; labels include singletons."""
+    from sklearn.metrics import silhouette_samples
+
+    from custseg.kmeans import silhouette_samples_many
+
+    coords, labels = data
+    x = np.asarray(coords, dtype=float).reshape(-1, 2)
+    lab = np.asarray(labels)
+    n_lab = np.unique(lab).size
+    if not 2 <= n_lab <= x.shape[0] - 1:
+        return
+    (fast,) = silhouette_samples_many(x, [lab])
+    np.testing.assert_allclose(fast, silhouette_samples(x, lab), rtol=0, atol=1e-12)
+
+
+def test_cluster_distance_sums_is_the_distance_matrix_product(monkeypatch):
+    from scipy.spatial.distance import cdist
+
+    import custseg.kmeans as km
+
+    monkeypatch.setattr(km, "CHUNK_BYTES", 16 * 1024)
+    x, y = _planted(300)
+    weights = np.random.default_rng(1).random((300, 5))
+    np.testing.assert_allclose(
+        km.cluster_distance_sums(x, weights), cdist(x, x) @ weights, rtol=1e-13
+    )
+
+
+def test_squared_distances_are_the_kd_trees_own_values():
+    """DBSCAN's decisions are reproduced exactly only if these bits match sklearn's tree."""
+    from sklearn.neighbors import NearestNeighbors
+
+    from custseg.kmeans import squared_distances
+
+    for x in (_planted()[0], _real_sample()):
+        dist, idx = NearestNeighbors(n_neighbors=20).fit(x).kneighbors(x)
+        d2 = squared_distances(x, x)
+        rows = np.arange(x.shape[0])[:, None]
+        assert np.array_equal(np.sqrt(d2[rows, idx]), dist)

@@ -305,7 +305,7 @@ def test_elbow_marks_the_knee_and_the_chosen_k():
     knee = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"]
     assert [list(ln.get_xdata()) for ln in knee] == [[3, 3]]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
-        "Elbow (kneed): k = 3",
+        "Elbow (Kneedle): k = 3",
         "Chosen: k = 4",
     ]
     assert list(ax.get_xticks()) == [2, 3, 4, 5]

@@ -410,3 +410,25 @@ def test_real_dataset_kmeans4_profiles_and_names():
     assert table.loc["lapsed_low_spenders", "median_recency"] == 173
     assert table.loc["recent_mid_spenders", "median_monetary"] == pytest.approx(470.78)
     assert prof["revenue"].sum() == pytest.approx(8_911_407.904, rel=1e-9)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.permutations(list(range(12))), st.integers(0, 11))
+def test_align_labels_matches_any_order_and_rejects_a_stranger(perm, stranger):
+    """Customer ids as (Arrow) strings, the dtype features get from DuckDB."""
+    index = pd.Index([f"{12346 + i}" for i in range(12)], dtype="str", name="customer_id")
+    labels = pd.Series(np.arange(12) % 3, index=index, name="kmeans")
+    shuffled = labels.iloc[list(perm)]
+    aligned = align_labels(shuffled, index)
+    assert aligned.index.equals(index)
+    assert aligned.tolist() == labels.tolist()
+    renamed = shuffled.rename(index={shuffled.index[stranger]: "99999"})
+    with pytest.raises(DataError, match="do not match"):
+        align_labels(renamed, index)
+
+
+def test_align_labels_on_a_non_unique_index():
+    index = pd.Index(["a", "a", "b"])
+    labels = pd.Series([0, 1, 2], index=pd.Index(["a", "b", "c"]))
+    with pytest.raises(DataError, match="do not match"):
+        align_labels(labels, index)

@@ -340,3 +340,21 @@ def test_real_data_choice():
     assert "k=2 has the highest silhouette (0.434) but fewer than 3 segments" in (
         selection.choice.reason
     )
+
+
+def test_scan_silhouettes_equal_sklearn_and_the_model_is_the_refit():
+    from sklearn.metrics import silhouette_samples
+
+    x = skewed_with_wholesalers()
+    selection = select_k(x, range(2, 8), silhouette_sample_size=700, random_state=3)
+    idx = sample_indices(x.to_numpy(), 700, 3)
+    table = selection.table.set_index("k")
+    for k in range(2, 8):
+        labels = KMeansSegmenter(k, random_state=3).fit(x).labels_
+        expected = silhouette_samples(x.to_numpy()[idx], labels[idx]).mean()
+        assert table.loc[k, "silhouette"] == pytest.approx(expected, abs=1e-12)
+    refit = KMeansSegmenter(selection.k, random_state=3).fit(x)
+    assert np.array_equal(selection.model.labels_, refit.labels_)
+    assert np.array_equal(selection.model.cluster_centers_, refit.cluster_centers_)
+    assert selection.model.inertia_ == refit.inertia_
+    assert list(selection.model.feature_names_in_) == list(x.columns)

@@ -2,7 +2,7 @@
 
 * :func:`k_distance_curve` sorts, on a seeded sample, each customer's distance
   to its k-th nearest other customer; :func:`eps_from_knee` puts eps at the
-  knee of that curve (Kneedle difference curve computed by ``kneed``).
+  knee of that curve (Kneedle difference curve, :mod:`custseg.knee`).
 * :func:`tune_dbscan` tries a small grid of eps (factors of the knee) and
   ``min_samples``, scores each setting by the silhouette of the non-noise
   customers times the share of customers clustered (so noise is not free),
@@ -32,22 +32,26 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from kneed import KneeLocator
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import DBSCAN
-from sklearn.metrics import silhouette_score
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import check_is_fitted
 
 from custseg.errors import ParameterError
 from custseg.kmeans import (
+    PRECOMPUTE_MAX,
     _check_int,
     _check_random_state,
+    _chunk_rows,
     check_features,
     check_features_like,
-    distance_matrix,
+    cluster_distance_sums,
     sample_indices,
+    silhouette_samples_many,
+    silhouettes_from_sums,
+    squared_distances,
 )
+from custseg.knee import difference_curve
 from custseg.selection import _pct
 
 __all__ = [
@@ -110,15 +114,19 @@ def k_distance_curve(
 
 def _k_distance_curves(xs: np.ndarray, ks: Iterable[int]) -> dict[int, np.ndarray]:
     """One neighbour query for several k (k-th other neighbour each)."""
-    ks = sorted(set(ks))
-    if ks[-1] >= xs.shape[0]:
+    dist, _ = _kneighbors(xs, max(ks))
+    # Column 0 is the point itself (distance 0); column k is the k-th other point.
+    return {k: np.sort(dist[:, k]) for k in sorted(set(ks))}
+
+
+def _kneighbors(xs: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distances and indices of each point's k+1 nearest points (itself first)."""
+    if k >= xs.shape[0]:
         raise ParameterError(
-            f"k={ks[-1]} neighbours needs more than the {xs.shape[0]} customers available",
+            f"k={k} neighbours needs more than the {xs.shape[0]} customers available",
             fix="lower k / min_samples or use more customers",
         )
-    dist, _ = NearestNeighbors(n_neighbors=ks[-1] + 1).fit(xs).kneighbors(xs)
-    # Column 0 is the point itself (distance 0); column k is the k-th other point.
-    return {k: np.sort(dist[:, k]) for k in ks}
+    return NearestNeighbors(n_neighbors=k + 1).fit(xs).kneighbors(xs)
 
 
 def eps_from_knee(curve: Any) -> float:
@@ -159,12 +167,12 @@ def eps_from_knee(curve: Any) -> float:
         y = np.quantile(y, np.linspace(0.0, 1.0, KNEE_CURVE_POINTS))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        locator = KneeLocator(
+        _, y_difference = difference_curve(
             np.linspace(0.0, 1.0, y.size), y, curve="convex", direction="increasing"
         )
     # For convex/increasing curves kneed mirrors both axes, so position i of its
     # difference curve is position n-1-i of the input.
-    i = int(np.argmax(locator.y_difference))
+    i = int(np.argmax(y_difference))
     return float(y[y.size - 1 - i])
 
 
@@ -265,12 +273,23 @@ class DBSCANSegmenter(ClusterMixin, BaseEstimator):
         _check_int(self.max_fit_samples, "max_fit_samples", 1)
         _check_random_state(self.random_state)
         values, names = check_features(X)
-        n = values.shape[0]
         idx = sample_indices(values, self.max_fit_samples, self.random_state)
         fit_x = values[idx]
         db = DBSCAN(eps=float(self.eps), min_samples=self.min_samples).fit(fit_x)
         core = np.asarray(db.core_sample_indices_, dtype=np.int64)
+        return self._set_fit(values, names, idx, core, db.labels_[core])
 
+    def _set_fit(
+        self,
+        values: np.ndarray,
+        names: list[str] | None,
+        idx: np.ndarray,
+        core: np.ndarray,
+        raw_core_labels: np.ndarray,
+    ) -> DBSCANSegmenter:
+        """Fitted attributes from DBSCAN's core points (``core``: positions in ``values[idx]``)."""
+        n = values.shape[0]
+        fit_x = values[idx]
         self.n_features_in_ = values.shape[1]
         if names is not None:
             self.feature_names_in_ = np.asarray(names, dtype=object)
@@ -280,7 +299,7 @@ class DBSCANSegmenter(ClusterMixin, BaseEstimator):
         self.fit_sample_size_ = int(idx.size)
         self.components_ = np.ascontiguousarray(fit_x[core])
         self.core_sample_indices_ = idx[core]
-        raw_core_labels = db.labels_[core].astype(np.int64)
+        raw_core_labels = np.asarray(raw_core_labels, dtype=np.int64)
         self._fit_eps = float(self.eps)  # predict uses the eps of the fit, even after set_params
         self._index = NearestNeighbors(n_neighbors=1).fit(self.components_) if core.size else None
         self.core_labels_ = raw_core_labels
@@ -344,6 +363,157 @@ def _canonical_mapping(values: np.ndarray, raw: np.ndarray, n_raw: int) -> np.nd
 
 
 # ---------------------------------------------------------------------------
+# many DBSCAN settings on one sample
+# ---------------------------------------------------------------------------
+
+
+class _DBSCANGrid:
+    """DBSCAN for many (min_samples, eps) settings on one set of points.
+
+    Gives exactly the labels and clusters of ``DBSCANSegmenter(eps, min_samples,
+    max_fit_samples=len(xs)).fit(xs)`` (scikit-learn's DBSCAN, then the
+    nearest core point within eps), at a fraction of the cost of refitting
+    for every setting. The pairs of points within the largest radius are
+    found once (squared distances, block by block, never an ``n x n``
+    matrix); then, for each setting,
+
+    * core points are those whose ``min_samples``-th nearest point (itself
+      included) has a squared distance ``<= eps**2``: DBSCAN's own test, on
+      the same floating-point values as its KD-tree (:func:`squared_distances`);
+    * clusters are the connected components of the core points joined by the
+      pairs within eps (``scipy.sparse.csgraph``), numbered as DBSCAN numbers
+      them (by their first core point);
+    * every other point takes the cluster of its nearest core point if that
+      point is within eps (as :meth:`DBSCANSegmenter.predict`). A point with
+      fewer than ``min_samples`` points within eps has all of them among its
+      ``max(min_samples)`` nearest neighbours, so the search stays in that list;
+      the rare points where the list may be cut short, or where two clusters'
+      core points are exactly as near, are assigned by the segmenter's own
+      nearest-core search.
+
+    Memory: the pairs within the largest radius, at most ``n (n - 1) / 2``
+    (16 bytes each); used up to :data:`~custseg.kmeans.PRECOMPUTE_MAX` points.
+    """
+
+    def __init__(self, xs: np.ndarray, nn_idx: np.ndarray, radius: float):
+        self.xs = xs
+        n, n_features = xs.shape
+        # Exact squared distances to the listed nearest neighbours, feature by feature
+        # as in squared_distances, sorted per row.
+        rd = np.zeros(nn_idx.shape)
+        for j in range(n_features):
+            diff = xs[:, j, None] - xs[nn_idx, j]
+            rd += diff * diff
+        order = np.argsort(rd, axis=1, kind="stable")
+        self.knn_rd = np.take_along_axis(rd, order, axis=1)
+        self.knn_idx = np.take_along_axis(nn_idx, order, axis=1)
+
+        # Pairs i < j within the radius (a hair more, so that sqrt(d2) <= eps is covered).
+        r2 = (radius * (1.0 + 1e-9)) ** 2
+        step = _chunk_rows(n)
+        buf = np.empty(min(step, n) * n)
+        rows, cols, d2s = [], [], []
+        for a in range(0, n, step):
+            b = min(a + step, n)
+            d = buf[: (b - a) * (n - a)].reshape(b - a, n - a)
+            squared_distances(xs[a:b], xs[a:], out=d)
+            ii, jj = np.nonzero(d <= r2)
+            upper = jj > ii
+            ii, jj = ii[upper], jj[upper]
+            d2s.append(d[ii, jj])
+            rows.append((ii + a).astype(np.int32))
+            cols.append((jj + a).astype(np.int32))
+        self.rows = np.concatenate(rows)
+        self.cols = np.concatenate(cols)
+        self.d2 = np.concatenate(d2s)
+
+    def fit_many(
+        self, min_samples: int, eps_values: list[float]
+    ) -> list[tuple[np.ndarray, int, np.ndarray, np.ndarray]]:
+        """For each eps: canonical labels, number of clusters, core positions, raw core labels.
+
+        The eps are taken in increasing order and the clusters of one eps are
+        merged into those of the next, so each pair is looked at once.
+        """
+        from scipy.sparse import csr_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        n = self.xs.shape[0]
+        core_d2 = self.knn_rd[:, min_samples - 1]
+        # A pair joins two core points within eps when max(d2, both core distances) <= e2
+        # (e2 = eps * eps, what the KD-tree compares squared distances with).
+        w = np.maximum(self.d2, np.maximum(core_d2[self.rows], core_d2[self.cols]))
+        e2s = np.array([eps * eps for eps in eps_values])
+        levels = np.unique(e2s)
+        band = np.zeros(w.size, dtype=np.int8)  # levels[band - 1] < w <= levels[band]
+        for e2 in levels[:-1]:
+            band += w > e2
+        band[w > levels[-1]] = -1
+        component = np.arange(n)
+        at_level = {}
+        for k, e2 in enumerate(levels):
+            new = np.flatnonzero(band == k)
+            a, b = component[self.rows[new]], component[self.cols[new]]
+            between = a != b  # pairs inside one cluster already change nothing
+            if between.any():
+                size = int(component.max()) + 1
+                graph = csr_matrix(
+                    (np.ones(int(between.sum()), dtype=np.int8), (a[between], b[between])),
+                    shape=(size, size),
+                )
+                _, merged = connected_components(graph, directed=False)
+                component = merged[component]
+            at_level[e2] = component
+        return [
+            self._finish(min_samples, eps, core_d2, at_level[e2])
+            for eps, e2 in zip(eps_values, e2s, strict=True)
+        ]
+
+    def _finish(
+        self, min_samples: int, eps: float, core_d2: np.ndarray, component: np.ndarray
+    ) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
+        xs = self.xs
+        n = xs.shape[0]
+        is_core = core_d2 <= eps * eps
+        core = np.flatnonzero(is_core)
+        raw = np.full(n, NOISE, dtype=np.int64)
+        if core.size == 0:
+            return raw, 0, core, np.zeros(0, dtype=np.int64)
+        comp_core = component[core]
+        found, first = np.unique(comp_core, return_index=True)
+        number = np.empty(int(component.max()) + 1, dtype=np.int64)
+        number[found[np.argsort(first)]] = np.arange(found.size)  # DBSCAN's numbering
+        raw_core = number[comp_core]
+        raw[core] = raw_core
+
+        # Other points: the cluster of the nearest core point, if within eps.
+        other = np.flatnonzero(~is_core)
+        if other.size:
+            idx = self.knn_idx[other]
+            d2 = self.knn_rd[other]
+            cand = is_core[idx]
+            d2c = np.where(cand, d2, np.inf)
+            best = d2c.argmin(axis=1)
+            pos = np.arange(other.size)
+            d2min = d2c[pos, best]
+            lab = np.where(cand, raw[idx], NOISE)
+            labmin = lab[pos, best]
+            within = np.sqrt(d2min) <= eps
+            tie = within & ((d2c == d2min[:, None]) & (lab != labmin[:, None])).any(axis=1)
+            cut_short = np.sqrt(d2[:, -1]) <= eps
+            raw[other] = np.where(within, labmin, NOISE)
+            redo = other[tie | cut_short]
+            if redo.size:
+                dist, nearest = NearestNeighbors(n_neighbors=1).fit(xs[core]).kneighbors(xs[redo])
+                raw[redo] = np.where(dist[:, 0] <= eps, raw_core[nearest[:, 0]], NOISE)
+
+        n_raw = int(found.size)
+        mapping = _canonical_mapping(xs, raw, n_raw)
+        labels = np.where(raw >= 0, mapping[np.maximum(raw, 0)], NOISE)
+        return labels, n_raw, core, raw_core
+
+
+# ---------------------------------------------------------------------------
 # tuning
 # ---------------------------------------------------------------------------
 
@@ -387,6 +557,11 @@ class DBSCANTuning:
         Share of the tuning sample in each cluster, largest first.
     n_samples, sample_size, sampled, random_state
         Customers in X, customers tuned on, whether that is a sample, seed.
+    model : DBSCANSegmenter or None
+        When the tuning used every customer (``sampled`` is False): the
+        chosen setting already fitted on them, identical to
+        ``segmenter().fit(X)``, so it need not be fitted again. None when
+        tuned on a sample.
     """
 
     grid: pd.DataFrame
@@ -407,6 +582,7 @@ class DBSCANTuning:
     sample_size: int
     sampled: bool
     random_state: int | None
+    model: DBSCANSegmenter | None = None
 
     def segmenter(self) -> DBSCANSegmenter:
         """A :class:`DBSCANSegmenter` with the chosen setting, fitted on the same sample size.
@@ -518,45 +694,65 @@ def tune_dbscan(
     idx = sample_indices(values, sample_size, random_state)
     xs = values[idx]
     s = xs.shape[0]
-    curves = _k_distance_curves(xs, [m - 1 for m in ms])
+    nn_dist, nn_idx = _kneighbors(xs, max(ms) - 1)
+    curves = {m - 1: np.sort(nn_dist[:, m - 1]) for m in ms}
     knee_eps = {m: max(eps_from_knee(curves[m - 1]), np.finfo(float).tiny) for m in ms}
 
-    rows = []
-    labels_of: dict[tuple[int, float], np.ndarray] = {}
+    # Up to PRECOMPUTE_MAX customers, every setting is computed from one radius graph
+    # (identical results, a fraction of the cost); beyond, DBSCAN is refitted per setting.
+    grid_kernel = (
+        _DBSCANGrid(xs, nn_idx, max(1.0, factors[-1]) * max(knee_eps.values()))
+        if s <= PRECOMPUTE_MAX
+        else None
+    )
+    # (min_samples, eps factor) -> labels, n_clusters, core positions, raw core labels
+    fits: dict[tuple[int, float], tuple[np.ndarray, int, np.ndarray, np.ndarray]] = {}
 
-    # Small tuning samples: one distance matrix serves the silhouette of all 15 settings.
-    xs_d = distance_matrix(xs) if xs.shape[0] <= silhouette_sample_size else None
-
-    def evaluate(m: int, factor: float) -> dict[str, Any]:
-        eps = factor * knee_eps[m]
-        seg = DBSCANSegmenter(eps=eps, min_samples=m, max_fit_samples=s).fit(xs)
-        labels = seg.labels_
-        labels_of[(m, factor)] = labels
-        sizes = np.bincount(labels[labels >= 0], minlength=seg.n_clusters_)
-        shares = sizes / s
-        n_major = int((shares >= min_cluster_share).sum())
-        noise = float(np.mean(labels == NOISE))
-        sil = _silhouette_non_noise(
-            xs, labels, silhouette_sample_size, random_state, distances=xs_d
+    def evaluate(settings: list[tuple[int, float]]) -> list[dict[str, Any]]:
+        for m in dict.fromkeys(m for m, _ in settings):
+            fs = [f for mm, f in settings if mm == m]
+            if grid_kernel is not None:
+                found = grid_kernel.fit_many(m, [f * knee_eps[m] for f in fs])
+                fits.update(zip([(m, f) for f in fs], found, strict=True))
+            else:
+                for f in fs:
+                    seg = DBSCANSegmenter(eps=f * knee_eps[m], min_samples=m, max_fit_samples=s)
+                    seg.fit(xs)
+                    fits[(m, f)] = (
+                        seg.labels_,
+                        seg.n_clusters_,
+                        seg.core_sample_indices_,
+                        seg.core_labels_,
+                    )
+        sils = _silhouettes_non_noise(
+            xs, [fits[key][0] for key in settings], silhouette_sample_size, random_state
         )
-        eligible = n_major >= 2 and noise <= max_noise_share and math.isfinite(sil)
-        return {
-            "min_samples": m,
-            "eps_factor": factor,
-            "eps": eps,
-            "n_clusters": int(seg.n_clusters_),
-            "n_major_clusters": n_major,
-            "noise_share": noise,
-            "largest_cluster_share": float(shares.max()) if shares.size else 0.0,
-            "silhouette_non_noise": sil,
-            "score": sil * (1.0 - noise) if math.isfinite(sil) else math.nan,
-            "eligible": bool(eligible),
-            "chosen": False,
-        }
+        out = []
+        for (m, factor), sil in zip(settings, sils, strict=True):
+            labels, n_clusters, _, _ = fits[(m, factor)]
+            sizes = np.bincount(labels[labels >= 0], minlength=n_clusters)
+            shares = sizes / s
+            n_major = int((shares >= min_cluster_share).sum())
+            noise = float(np.mean(labels == NOISE))
+            eligible = n_major >= 2 and noise <= max_noise_share and math.isfinite(sil)
+            out.append(
+                {
+                    "min_samples": m,
+                    "eps_factor": factor,
+                    "eps": factor * knee_eps[m],
+                    "n_clusters": int(n_clusters),
+                    "n_major_clusters": n_major,
+                    "noise_share": noise,
+                    "largest_cluster_share": float(shares.max()) if shares.size else 0.0,
+                    "silhouette_non_noise": sil,
+                    "score": sil * (1.0 - noise) if math.isfinite(sil) else math.nan,
+                    "eligible": bool(eligible),
+                    "chosen": False,
+                }
+            )
+        return out
 
-    for m in ms:
-        for f in factors:
-            rows.append(evaluate(m, f))
+    rows = evaluate([(m, f) for m in ms for f in factors])
     grid = pd.DataFrame(rows)
     rule = dbscan_rule_text(max_noise_share, min_cluster_share)
     n_settings = len(grid)
@@ -582,7 +778,7 @@ def tune_dbscan(
         m_mid = ms[(len(ms) - 1) // 2]
         match = grid[(grid["min_samples"] == m_mid) & (grid["eps_factor"] == 1.0)]
         if match.empty:
-            grid = pd.concat([grid, pd.DataFrame([evaluate(m_mid, 1.0)])], ignore_index=True)
+            grid = pd.concat([grid, pd.DataFrame(evaluate([(m_mid, 1.0)]))], ignore_index=True)
             best = grid.index[-1]
         else:
             best = match.index[0]
@@ -596,7 +792,16 @@ def tune_dbscan(
         )
     grid.loc[best, "chosen"] = True
     m_best, f_best = int(grid.loc[best, "min_samples"]), float(grid.loc[best, "eps_factor"])
-    labels = labels_of[(m_best, f_best)]
+    labels, _, core, core_labels = fits[(m_best, f_best)]
+    model = None
+    if s == values.shape[0]:
+        # Fitting the chosen setting on everyone would redo this very fit.
+        model = DBSCANSegmenter(
+            eps=float(grid.loc[best, "eps"]),
+            min_samples=m_best,
+            max_fit_samples=s,
+            random_state=random_state,
+        )._set_fit(values, names, idx, core, core_labels)
     sizes = np.bincount(labels[labels >= 0]) if (labels >= 0).any() else np.zeros(0, int)
     shares = sorted((sizes / s).tolist(), reverse=True)
     interpretation = _interpret(xs, labels, names, min_cluster_share, sampled=s < values.shape[0])
@@ -620,55 +825,54 @@ def tune_dbscan(
         sample_size=int(s),
         sampled=bool(s < values.shape[0]),
         random_state=random_state,
+        model=model,
     )
 
 
-def _silhouette_non_noise(
-    xs: np.ndarray,
-    labels: np.ndarray,
-    size: int,
-    random_state: int | None,
-    *,
-    distances: np.ndarray | None = None,
-) -> float:
-    """Silhouette of the non-noise points (seeded sample); NaN with < 2 clusters.
+def _silhouettes_non_noise(
+    xs: np.ndarray, labelings: list[np.ndarray], size: int, random_state: int | None
+) -> list[float]:
+    """Mean silhouette of the non-noise points of each labelling; NaN with < 2 clusters.
 
-    ``distances``: the precomputed distance matrix of ``xs``, if any.
+    Above ``size`` non-noise points, on a seeded sample of ``size`` of them. The
+    labellings whose non-noise points are all used share one pass over the
+    distances of ``xs`` (noise points get no weight); the others are computed
+    on their own sample.
     """
-    keep = np.flatnonzero(labels >= 0)
-    x, lab = xs[keep], labels[keep]
-    if np.unique(lab).size < 2:
-        return math.nan
-    pick = sample_indices(x, size, random_state)
-    x, lab = x[pick], lab[pick]
-    n_lab = np.unique(lab).size
-    if n_lab < 2 or n_lab > x.shape[0] - 1:
-        return math.nan
-    if distances is not None and pick.size == keep.size:
-        return _silhouette_precomputed(distances, labels)
-    return float(silhouette_score(x, lab))
-
-
-def _silhouette_precomputed(distances: np.ndarray, labels: np.ndarray) -> float:
-    """Mean silhouette of the non-noise points, from the full distance matrix.
-
-    Same definition as :func:`sklearn.metrics.silhouette_score` on the non-noise
-    points (0 for a point alone in its cluster), without copying the sub-matrix:
-    the per-cluster distance sums are one product with the cluster indicator matrix.
-    """
-    keep = labels >= 0
-    clusters, own = np.unique(labels[keep], return_inverse=True)
-    indicator = np.zeros((labels.size, clusters.size))
-    indicator[np.flatnonzero(keep), own] = 1.0
-    sums = (distances @ indicator)[keep]
-    sizes = indicator.sum(axis=0)
-    rows = np.arange(own.size)
-    a = sums[rows, own] / np.maximum(sizes[own] - 1, 1)
-    mean_to = sums / sizes
-    mean_to[rows, own] = np.inf
-    b = mean_to.min(axis=1)
-    s = np.where(sizes[own] > 1, (b - a) / np.maximum(np.maximum(a, b), np.finfo(float).tiny), 0.0)
-    return float(np.mean(s))
+    out = [math.nan] * len(labelings)
+    whole: list[int] = []
+    for i, labels in enumerate(labelings):
+        keep = np.flatnonzero(labels >= 0)
+        if np.unique(labels[keep]).size < 2:
+            continue
+        pick = sample_indices(xs[keep], size, random_state)
+        n_lab = np.unique(labels[keep][pick]).size
+        if n_lab < 2 or n_lab > pick.size - 1:
+            continue
+        if pick.size == keep.size:
+            whole.append(i)
+        else:
+            (values,) = silhouette_samples_many(xs[keep][pick], [labels[keep][pick]])
+            out[i] = float(np.mean(values))
+    if whole:
+        n = xs.shape[0]
+        coded, blocks, width = [], [], 0
+        for i in whole:
+            keep = labelings[i] >= 0
+            _, codes = np.unique(labelings[i][keep], return_inverse=True)
+            coded.append((keep, codes.ravel(), width))
+            width += int(codes.max()) + 1
+        weights = np.zeros((n, width))
+        for keep, codes, off in coded:
+            weights[np.flatnonzero(keep), off + codes] = 1.0
+            blocks.append(off)
+        sums = cluster_distance_sums(xs, weights)
+        ends = [*blocks[1:], width]
+        for i, (keep, codes, off), end in zip(whole, coded, ends, strict=True):
+            sizes = np.bincount(codes, minlength=end - off).astype(float)
+            values = silhouettes_from_sums(sums[keep, off:end], codes, sizes)
+            out[i] = float(np.mean(values))
+    return out
 
 
 def _interpret(

@@ -894,7 +894,7 @@ _EN.update(
         "fig.elbow.caption": (
             "Inertia (the sum of squared distances of the customers to their segment's centre) "
             "always falls as k grows; look for the bend where one more segment stops paying off: "
-            "kneed finds it at k = {knee} (dashed line)."
+            "Kneedle finds it at k = {knee} (dashed line)."
         ),
         "fig.elbow.caption_none": (
             "Inertia (the sum of squared distances of the customers to their segment's centre) "
@@ -916,7 +916,7 @@ _EN.update(
         "axis.k": "Number of segments k",
         "axis.inertia": "Inertia (sum of squared distances)",
         "axis.silhouette": "Silhouette coefficient",
-        "legend.knee": "Elbow (kneed): k = {k}",
+        "legend.knee": "Elbow (Kneedle): k = {k}",
         "legend.chosen_k": "Chosen: k = {k}",
         "legend.not_admissible": "Not admissible",
         "legend.mean_silhouette": "Mean silhouette: {value}",
@@ -1509,7 +1509,7 @@ _FR.update(
         "fig.elbow.caption": (
             "L’inertie (somme des carrés des distances des clients au centre de leur segment) "
             "baisse toujours quand k augmente ; cherchez le coude où un segment de plus ne "
-            "rapporte plus grand-chose : kneed le trouve à k = {knee} (trait pointillé)."
+            "rapporte plus grand-chose : Kneedle le trouve à k = {knee} (trait pointillé)."
         ),
         "fig.elbow.caption_none": (
             "L’inertie (somme des carrés des distances des clients au centre de leur segment) "
@@ -1532,7 +1532,7 @@ _FR.update(
         "axis.k": "Nombre de segments k",
         "axis.inertia": "Inertie (somme des carrés des distances)",
         "axis.silhouette": "Coefficient de silhouette",
-        "legend.knee": "Coude (kneed) : k = {k}",
+        "legend.knee": "Coude (Kneedle) : k = {k}",
         "legend.chosen_k": "Retenu : k = {k}",
         "legend.not_admissible": "Non admissible",
         "legend.mean_silhouette": "Silhouette moyenne : {value}",

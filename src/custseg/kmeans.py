@@ -458,16 +458,139 @@ def _check_random_state(value: Any) -> None:
         )
 
 
-#: Largest sample whose full distance matrix is kept for reuse (6,000^2 doubles = 288 MB).
+#: Largest sample whose all-pairs radius graph :mod:`custseg.dbscan` keeps in memory
+#: (at most 6,000^2 / 2 pairs).
 PRECOMPUTE_MAX = 6_000
 
+#: Rows of a distance block computed at once by the chunked kernels below: the block
+#: (``rows x n`` doubles) is reused from chunk to chunk and stays at about 4 MB, so no
+#: ``n x n`` matrix is ever allocated (on a 4,334-customer set a fresh ``n x n`` matrix
+#: costs more in page faults than computing the distances).
+CHUNK_BYTES = 4 * 2**20
 
-def distance_matrix(x: np.ndarray) -> np.ndarray | None:
-    """Euclidean distances between the rows of ``x`` when small enough to keep, else None."""
-    if x.shape[0] > PRECOMPUTE_MAX:
-        return None
-    from sklearn.metrics import pairwise_distances
 
-    d = pairwise_distances(x)
-    np.fill_diagonal(d, 0.0)
-    return d
+def _chunk_rows(n_cols: int) -> int:
+    return max(1, CHUNK_BYTES // (8 * max(n_cols, 1)))
+
+
+def squared_distances(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Squared Euclidean distances between the rows of ``a`` and ``b``.
+
+    Each value is ``sum_j (a_j - b_j)**2`` accumulated feature by feature
+    (``scipy.spatial.distance.cdist(metric="sqeuclidean")``): bit for bit what
+    scikit-learn's KD-tree compares with ``eps**2`` in DBSCAN and takes the
+    square root of in ``kneighbors``, so decisions taken on these values are
+    the library's decisions. (``sklearn.metrics.pairwise_distances`` uses
+    ``|a|^2 + |b|^2 - 2 a.b`` instead, which differs in the last bits.)
+    """
+    from scipy.spatial.distance import cdist
+
+    return cdist(a, b, "sqeuclidean", out=out)
+
+
+def cluster_distance_sums(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``D @ weights`` with ``D`` the Euclidean distance matrix of the rows of ``x``.
+
+    With ``weights`` the one-hot indicator of a labelling (one column per
+    cluster), entry ``[i, c]`` is the summed distance from point ``i`` to the
+    members of cluster ``c``: everything a silhouette needs, and for several
+    labellings at once (their indicators side by side) in one pass over the
+    distances. Only the upper triangle of ``D`` is computed (``D`` is
+    symmetric), block by block into a reused buffer of about
+    :data:`CHUNK_BYTES`: memory stays ``O(n * weights.shape[1])``, no ``n x n``
+    matrix is allocated.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, n_features)
+    weights : ndarray of shape (n, c)
+
+    Returns
+    -------
+    ndarray of shape (n, c)
+    """
+    from scipy.spatial.distance import cdist
+    from threadpoolctl import threadpool_limits
+
+    n = x.shape[0]
+    out = np.zeros((n, weights.shape[1]))
+    step = _chunk_rows(n)
+    buf = np.empty(min(step, n) * n)
+    # The blocks are small: a second BLAS thread saves little time and, on a busy
+    # machine, doubles the CPU spent (its threads spin while waiting).
+    with threadpool_limits(limits=1, user_api="blas"):
+        for a in range(0, n, step):
+            b = min(a + step, n)
+            d = buf[: (b - a) * (n - a)].reshape(b - a, n - a)
+            cdist(x[a:b], x[a:], out=d)
+            out[a:b] += d @ weights[a:]
+            if b < n:
+                out[b:] += d[:, b - a :].T @ weights[a:b]
+    return out
+
+
+def silhouettes_from_sums(sums: np.ndarray, codes: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Per-point silhouette from summed distances to each cluster.
+
+    Same definition as :func:`sklearn.metrics.silhouette_samples`: ``a`` is the
+    mean distance to the other members of the point's cluster, ``b`` the
+    smallest mean distance to another cluster, ``s = (b - a) / max(a, b)``, and
+    0 for a point alone in its cluster.
+
+    Parameters
+    ----------
+    sums : ndarray of shape (m, c)
+        Summed distance from each point to the members of each cluster
+        (:func:`cluster_distance_sums`).
+    codes : ndarray of int of shape (m,)
+        Cluster (column of ``sums``) of each point.
+    sizes : ndarray of shape (c,)
+        Cluster sizes (all >= 1).
+
+    Returns
+    -------
+    ndarray of shape (m,)
+    """
+    m = codes.size
+    pos = np.arange(m)
+    own = sizes[codes]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = sums[pos, codes] / (own - 1)
+        mean_to = sums / sizes
+        mean_to[pos, codes] = np.inf
+        b = mean_to.min(axis=1)
+        s = (b - a) / np.maximum(a, b)
+    s[own == 1] = 0.0
+    return np.nan_to_num(s)
+
+
+def silhouette_samples_many(x: np.ndarray, labelings: list[np.ndarray]) -> list[np.ndarray]:
+    """Exact per-point silhouettes of several labellings of the same points.
+
+    Equal to ``sklearn.metrics.silhouette_samples(x, labels)`` for each
+    labelling (to about 1e-15), with one pass over the pairwise distances for
+    all of them together and no ``n x n`` matrix in memory. Labels may be any
+    integers; each labelling needs 2 to n-1 distinct values.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, n_features)
+    labelings : list of ndarray of int of shape (n,)
+
+    Returns
+    -------
+    list of ndarray of shape (n,)
+    """
+    n = x.shape[0]
+    coded = [np.unique(lab, return_inverse=True)[1].ravel() for lab in labelings]
+    widths = [int(c.max()) + 1 for c in coded]
+    offsets = np.concatenate([[0], np.cumsum(widths)])
+    weights = np.zeros((n, int(offsets[-1])))
+    for codes, off in zip(coded, offsets, strict=False):
+        weights[np.arange(n), off + codes] = 1.0
+    sums = cluster_distance_sums(x, weights)
+    out = []
+    for codes, lo, hi in zip(coded, offsets[:-1], offsets[1:], strict=True):
+        sizes = np.bincount(codes, minlength=hi - lo).astype(float)
+        out.append(silhouettes_from_sums(sums[:, lo:hi], codes, sizes))
+    return out

@@ -84,7 +84,7 @@ def align_labels(labels: pd.Series | Sequence | np.ndarray, index: pd.Index) -> 
                 "the labels list some customers more than once",
                 fix="pass one label per customer",
             )
-        if len(labels) != len(index) or not labels.index.isin(index).all():
+        if len(labels) != len(index) or not _same_customers(labels.index, index):
             raise DataError(
                 f"the labels cover {len(labels)} customers that do not match the "
                 f"{len(index)} customers of the features",
@@ -105,6 +105,19 @@ def align_labels(labels: pd.Series | Sequence | np.ndarray, index: pd.Index) -> 
             fix="label every customer (use -1 for DBSCAN noise)",
         )
     return out
+
+
+def _same_customers(labels_index: pd.Index, index: pd.Index) -> bool:
+    """Whether every label's customer is in ``index`` (labels_index has no duplicates).
+
+    Positions through the hash table of ``index`` (``get_indexer``): ``Index.isin``
+    on Arrow strings loops in Python (60 ms for 4,334 customers).
+    """
+    if labels_index.equals(index):
+        return True
+    if not index.is_unique:
+        return bool(labels_index.isin(index).all())
+    return bool((index.get_indexer(labels_index) >= 0).all())
 
 
 # ------------------------------------------------------------------------- profiles

@@ -16,7 +16,7 @@ Steps (each one a public function, :func:`select_k` runs them all):
      precisely than they differ between neighbouring k).
    * Inertia and sizes always cover every customer.
 
-2. :func:`find_knee` locates the elbow of the inertia curve with ``kneed``
+2. :func:`find_knee` locates the elbow of the inertia curve with Kneedle (:mod:`custseg.knee`, kneed's algorithm)
    (convex, decreasing), or reports that there is none.
 
 3. :func:`choose_k` applies the rule below (text in :func:`rule_text`):
@@ -49,13 +49,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from kneed import KneeLocator
-from sklearn.metrics import (
-    calinski_harabasz_score,
-    davies_bouldin_score,
-    silhouette_samples,
-)
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
 
+from custseg import knee as kneedle
 from custseg.errors import ParameterError
 from custseg.kmeans import (
     KMeansSegmenter,
@@ -64,8 +60,8 @@ from custseg.kmeans import (
     canonical_row_order,
     check_features,
     count_distinct_sorted_rows,
-    distance_matrix,
     sample_indices,
+    silhouette_samples_many,
 )
 from custseg.schema import MONETARY
 
@@ -151,7 +147,7 @@ class KSelection:
     table : DataFrame
         One row per scanned k (see :func:`scan_k`).
     knee : int or None
-        Elbow of the inertia curve (kneed), None if there is none.
+        Elbow of the inertia curve (Kneedle), None if there is none.
     choice : KChoice
         The chosen k, the reason and the runners-up.
     n_samples : int
@@ -163,6 +159,12 @@ class KSelection:
     diagram : DataFrame
         Per-customer silhouette of the chosen k on that sample, columns
         ``cluster`` and ``silhouette`` (see :func:`silhouette_diagram_data`).
+    model : KMeansSegmenter or None
+        The scan's fit with the chosen k, on the customers given to
+        :func:`select_k`: the same as fitting
+        :class:`~custseg.kmeans.KMeansSegmenter` with that k and the same
+        parameters on them, so it need not be fitted again (None when the
+        chosen k was not scanned).
     """
 
     table: pd.DataFrame
@@ -172,6 +174,7 @@ class KSelection:
     sampled: bool
     sample_size: int
     diagram: pd.DataFrame
+    model: KMeansSegmenter | None = None
 
     @property
     def k(self) -> int:
@@ -240,7 +243,7 @@ def scan_k(
         ``algorithm`` (``KMeans`` or ``MiniBatchKMeans``).
     """
     values, names = check_features(X)
-    table, _, _ = _scan(
+    table, _, _, _ = _scan(
         values,
         names,
         _check_k_values(k_values),
@@ -269,8 +272,13 @@ def _scan(
     max_iter: int,
     minibatch_threshold: int,
     batch_size: int,
-) -> tuple[pd.DataFrame, np.ndarray, dict[int, tuple[np.ndarray, np.ndarray]]]:
-    """The scan; also returns the silhouette sample and per-k sample labels/values."""
+) -> tuple[
+    pd.DataFrame,
+    np.ndarray,
+    dict[int, tuple[np.ndarray, np.ndarray]],
+    dict[int, KMeansSegmenter],
+]:
+    """The scan; also returns the silhouette sample, per-k sample labels/values and the fits."""
     _check_int(silhouette_sample_size, "silhouette_sample_size", 2)
     if score_sample_size is not None:
         _check_int(score_sample_size, "score_sample_size", 2)
@@ -287,14 +295,10 @@ def _scan(
     score_idx = sample_indices(values, score_sample_size, random_state)
     sil_x = values[sil_idx]
     score_x = values[score_idx]
-    # The silhouette sample is the same for every k: on small samples its distance
-    # matrix is computed once and reused (9 k values: about 4x less work).
-    sil_d = distance_matrix(sil_x)
-
     rows = []
-    per_k: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    fitted: dict[int, KMeansSegmenter] = {}
     for k in ks:
-        seg = KMeansSegmenter(
+        fitted[k] = KMeansSegmenter(
             k,
             order_by=order_by,
             random_state=random_state,
@@ -303,11 +307,15 @@ def _scan(
             minibatch_threshold=minibatch_threshold,
             batch_size=batch_size,
         ).fit(frame)
+    # The silhouette sample is the same for every k: the silhouettes of all k come
+    # from one pass over its pairwise distances.
+    sil_all = _silhouette_values_many(sil_x, [fitted[k].labels_[sil_idx] for k in ks])
+    per_k: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for k, sil_values in zip(ks, sil_all, strict=True):
+        seg = fitted[k]
         labels = seg.labels_
         sizes = np.bincount(labels, minlength=k)
-        sil_labels = labels[sil_idx]
-        sil_values = _silhouette_values(sil_x, sil_labels, distances=sil_d)
-        per_k[k] = (sil_labels, sil_values)
+        per_k[k] = (labels[sil_idx], sil_values)
         score_labels = labels[score_idx]
         several = np.unique(score_labels).size >= 2
         rows.append(
@@ -326,22 +334,24 @@ def _scan(
                 "algorithm": seg.algorithm_used_,
             }
         )
-    return pd.DataFrame(rows, columns=list(TABLE_COLUMNS)), sil_idx, per_k
+    return pd.DataFrame(rows, columns=list(TABLE_COLUMNS)), sil_idx, per_k, fitted
 
 
-def _silhouette_values(
-    x: np.ndarray, labels: np.ndarray, *, distances: np.ndarray | None = None
-) -> np.ndarray:
-    """Per-point silhouette; NaN when the labels do not form 2..n-1 clusters.
+def _silhouette_values_many(x: np.ndarray, labelings: list[np.ndarray]) -> list[np.ndarray]:
+    """Per-point silhouettes of several labellings of ``x`` (one pass over the distances).
 
-    ``distances``: the precomputed distance matrix of ``x`` (same rows), if any.
+    Equal to ``sklearn.metrics.silhouette_samples`` for each; all NaN for a
+    labelling that does not form 2..n-1 clusters.
     """
-    n_labels = np.unique(labels).size
-    if n_labels < 2 or n_labels > x.shape[0] - 1:
-        return np.full(x.shape[0], np.nan)
-    if distances is not None:
-        return silhouette_samples(distances, labels, metric="precomputed")
-    return silhouette_samples(x, labels)
+    n = x.shape[0]
+    valid = [i for i, lab in enumerate(labelings) if 2 <= np.unique(lab).size <= n - 1]
+    out = [np.full(n, np.nan) for _ in labelings]
+    if valid:
+        for i, values in zip(
+            valid, silhouette_samples_many(x, [labelings[i] for i in valid]), strict=True
+        ):
+            out[i] = values
+    return out
 
 
 def _check_k_values(k_values: Iterable[int]) -> list[int]:
@@ -365,7 +375,7 @@ def _check_k_values(k_values: Iterable[int]) -> list[int]:
 
 
 def find_knee(k_values: Sequence[int], inertias: Sequence[float]) -> int | None:
-    """Elbow of the inertia curve, located by ``kneed``.
+    """Elbow of the inertia curve, located by Kneedle (:mod:`custseg.knee`).
 
     Parameters
     ----------
@@ -377,9 +387,9 @@ def find_knee(k_values: Sequence[int], inertias: Sequence[float]) -> int | None:
     Returns
     -------
     int or None
-        The k at the elbow (``kneed.KneeLocator``, curve="convex",
+        The k at the elbow (Kneedle as ``kneed.KneeLocator`` computes it, curve="convex",
         direction="decreasing", sensitivity S=1), or None when there is no
-        elbow: fewer than three points, a flat curve, or kneed finds none.
+        elbow: fewer than three points, a flat curve, or Kneedle finds none.
 
     Raises
     ------
@@ -401,8 +411,8 @@ def find_knee(k_values: Sequence[int], inertias: Sequence[float]) -> int | None:
         return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        locator = KneeLocator(x, y, curve="convex", direction="decreasing")
-    return None if locator.knee is None else round(float(locator.knee))
+        knee = kneedle.find_knee(x, y, curve="convex", direction="decreasing")
+    return None if knee is None else round(knee)
 
 
 # ---------------------------------------------------------------------------
@@ -416,7 +426,7 @@ def rule_text(min_clusters: int = 3, min_cluster_share: float = 0.02) -> str:
         f"A k is admissible when it gives at least {min_clusters} segments and its smallest "
         f"segment holds at least {_pct(min_cluster_share)} of customers. Each admissible k is "
         "ranked on silhouette (higher is better), Calinski-Harabasz (higher), Davies-Bouldin "
-        "(lower) and distance to the elbow of the inertia curve found by kneed (smaller); the "
+        "(lower) and distance to the elbow of the inertia curve found by Kneedle (smaller); the "
         "ranks are scaled to 0-1 within the admissible values (1 = best) and averaged with "
         "equal weights, the distance criterion being dropped when there is no elbow. The "
         "highest average wins; ties go to the k closer to the elbow, then to the smaller k. "
@@ -725,7 +735,7 @@ def select_k(
         _check_int(forced_k, "forced_k", 2)
         ks = [*ks, forced_k]
     ks = _check_k_values(ks)
-    table, sil_idx, per_k = _scan(
+    table, sil_idx, per_k, fitted = _scan(
         values,
         names,
         ks,
@@ -759,6 +769,7 @@ def select_k(
         sampled=bool(sil_idx.size < values.shape[0]),
         sample_size=int(sil_idx.size),
         diagram=diagram,
+        model=fitted.get(choice.k),
     )
 
 
@@ -805,7 +816,7 @@ def silhouette_diagram_data(
             fix="pass one label per customer, in the same row order as X",
         )
     idx = sample_indices(values, sample_size, random_state)
-    sil = _silhouette_values(values[idx], lab[idx])
+    (sil,) = _silhouette_values_many(values[idx], [lab[idx]])
     index = X.index[idx] if isinstance(X, pd.DataFrame) else pd.RangeIndex(values.shape[0])[idx]
     return _diagram_frame(lab[idx], sil, index)
 
