@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -383,3 +384,369 @@ def test_real_lines_round_trip_through_excel(tmp_path: Path):
     assert df["CustomerID"].nunique() == 94
     assert (~df["StockCode"].str.isdigit()).sum() == 383  # e.g. "85123A", "POST"
     assert df["CustomerID"].iloc[0] == "17850"
+
+
+# --------------------------------------------------------------------------- the fast reader
+#
+# fastexcel reads every sheet in one pass; whenever its result could differ from the rules,
+# the workbook is read again cell by cell with python-calamine. These tests pin both: the
+# values (hand-computed) and which reader produced them.
+
+
+READ_WITH_CALAMINE = excel._read_with_calamine
+
+
+@pytest.fixture
+def no_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail if the workbook is read again with python-calamine."""
+
+    def fail(*args: object) -> pa.Table:
+        raise AssertionError("fell back to python-calamine")
+
+    monkeypatch.setattr(excel, "_read_with_calamine", fail)
+
+
+def fallback_reasons(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The reasons logged for reading a workbook again with python-calamine."""
+    marker = "python-calamine: "
+    return [r.getMessage().split(marker, 1)[1] for r in caplog.records if marker in r.getMessage()]
+
+
+def read(tmp_path: Path, rows: list[list[object]], name: str = "t.xlsx") -> pa.Table:
+    return excel.read_workbook(write_workbook(tmp_path / name, {"S": rows}))
+
+
+def calamine_read(path: Path) -> pa.Table:
+    """The reference: the workbook read cell by cell with python-calamine."""
+    from python_calamine import CalamineWorkbook, SheetTypeEnum
+
+    workbook = CalamineWorkbook.from_path(str(path))
+    names = [m.name for m in workbook.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
+    try:
+        return READ_WITH_CALAMINE(workbook, names, path)
+    finally:
+        workbook.close()
+
+
+def test_late_text_in_a_numeric_id_column_is_kept(tmp_path: Path, no_fallback: None):
+    # far beyond fastexcel's default 1,000-row type sample
+    invoices: list[object] = [536365 + i for i in range(6000)]
+    invoices[4999] = "C123"
+    rows = [["InvoiceNo", "Quantity"], *([v, 1] for v in invoices)]
+    table = read(tmp_path, rows)
+    assert table.schema.field("InvoiceNo").type == pa.string()
+    values = table.column("InvoiceNo").to_pylist()
+    assert values[4999] == "C123"
+    assert values[:2] == ["536365", "536366"]
+    assert values[-1] == str(536365 + 5999)
+    assert table.column("Quantity").type == pa.int64()
+
+
+@pytest.mark.parametrize("text", ["oops", "NA", "nan", "NULL", "#REF"])
+def test_late_text_in_a_number_column_makes_a_text_column(
+    tmp_path: Path, text: str, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level("INFO", logger="custseg.excel")
+    # fastexcel would coerce the column to float and lose the text ("NA", "NULL" become
+    # null, "nan" becomes NaN): the rule says a column of numbers and text is text.
+    amounts: list[object] = [1.5 if i % 2 else 2 for i in range(6000)]
+    amounts[4999] = text
+    table = read(tmp_path, [["amount"], *([v] for v in amounts)])
+    assert table.schema.field("amount").type == pa.string()
+    values = table.column("amount").to_pylist()
+    assert values[:3] == ["2", "1.5", "2"]
+    assert values[4999] == text
+    assert values.count(text) == 1
+    assert len(fallback_reasons(caplog)) == 1
+
+
+def test_null_like_text_in_a_date_column_makes_a_text_column(tmp_path: Path):
+    rows = [["when"], [dt.datetime(2011, 1, 2, 3, 4, 5)], ["N/A"], [dt.datetime(2011, 1, 3)]]
+    table = read(tmp_path, rows)
+    assert table.column("when").to_pylist() == ["2011-01-02 03:04:05", "N/A", "2011-01-03"]
+
+
+def test_id_column_with_fractions_booleans_dates_keeps_the_exact_text(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level("INFO", logger="custseg.excel")
+    # fastexcel would write "0.333333333", "true", "2011-01-03 00:00:00"
+    rows = [["ref"], [1 / 3], [17850], ["00042"], [True], [dt.date(2011, 1, 3)], [1e20]]
+    table = read(tmp_path, rows)
+    assert table.column("ref").to_pylist() == [
+        "0.3333333333333333",
+        "17850",
+        "00042",
+        "TRUE",
+        "2011-01-03",
+        "1e+20",
+    ]
+    assert fallback_reasons(caplog) == [
+        "sheet 'S', 'ref': a number, date or boolean cell among IDs"
+    ]
+
+
+def test_every_kind_of_column_through_the_fast_reader(tmp_path: Path, no_fallback: None):
+    rows = [
+        ["when", "time", "mixed", "flag", "amount", "count", "wait", "note", "blank", "CustomerID"],
+        [dt.datetime(2011, 1, 2, 3, 4, 5, 250000), dt.time(8, 30), dt.time(6, 0), True, 1.5, 7,
+         dt.timedelta(hours=1, minutes=2), "a", None, 17850],
+        [None] * 10,  # an empty line in the middle
+        [dt.date(2011, 1, 3), dt.time(17, 0, 0, 500000), dt.datetime(2011, 1, 3, 12), False,
+         "#N/A", -3, dt.timedelta(days=2), "", None, "#N/A"],
+    ]  # fmt: skip
+    table = read(tmp_path, rows)
+    assert [(f.name, str(f.type)) for f in table.schema] == [
+        ("when", "timestamp[us]"),
+        ("time", "time64[us]"),
+        ("mixed", "timestamp[us]"),
+        ("flag", "bool"),
+        ("amount", "double"),
+        ("count", "int64"),
+        ("wait", "duration[us]"),
+        ("note", "string"),
+        ("blank", "string"),
+        ("CustomerID", "string"),
+    ]
+    assert table.to_pylist() == [
+        {"when": dt.datetime(2011, 1, 2, 3, 4, 5, 250000), "time": dt.time(8, 30),
+         "mixed": dt.datetime(1899, 12, 30, 6), "flag": True, "amount": 1.5, "count": 7,
+         "wait": dt.timedelta(hours=1, minutes=2), "note": "a", "blank": None,
+         "CustomerID": "17850"},
+        {"when": dt.datetime(2011, 1, 3), "time": dt.time(17, 0, 0, 500000),
+         "mixed": dt.datetime(2011, 1, 3, 12), "flag": False, "amount": None, "count": -3,
+         "wait": dt.timedelta(days=2), "note": None, "blank": None, "CustomerID": None},
+    ]  # fmt: skip
+
+
+def test_sheets_with_different_kinds_in_a_column_merge_as_one_column(
+    tmp_path: Path, no_fallback: None
+):
+    path = write_workbook(
+        tmp_path / "two.xlsx",
+        {
+            "A": [["code", "price", "at"], ["X1", 2, dt.time(6)], ["X2", 3, dt.time(7)]],
+            "B": [["at", "price", "code"], [dt.datetime(2011, 1, 1, 9), 1.25, 15]],
+        },
+    )
+    table = excel.read_workbook(path)
+    assert table.to_pydict() == {
+        "code": ["X1", "X2", "15"],  # id-like: numbers as text
+        "price": [2.0, 3.0, 1.25],  # int64 + float64 -> float64
+        "at": [
+            dt.datetime(1899, 12, 30, 6),
+            dt.datetime(1899, 12, 30, 7),
+            dt.datetime(2011, 1, 1, 9),
+        ],  # times among dates: on Excel day 0
+    }
+    assert table == calamine_read(path)
+
+
+def shared_strings(path: Path) -> Path:
+    """Rewrite openpyxl's inline strings as shared strings, as Excel saves them.
+
+    Two unused strings come first, so the header's indices do not start at 0.
+    """
+    import re
+    import zipfile
+
+    strings = ["unused 1", "unused 2"]
+
+    def share(match: re.Match[str]) -> str:
+        text = match.group(3)
+        if text not in strings:
+            strings.append(text)
+        return (
+            f'<c r="{match.group(1)}"{match.group(2) or ""} t="s"><v>{strings.index(text)}</v></c>'
+        )
+
+    cell = re.compile(
+        r'<c r="([A-Z]+[0-9]+)"( s="[0-9]+")? t="inlineStr"><is><t[^>]*>(.*?)</t></is></c>'
+    )
+    source = zipfile.ZipFile(path)
+    parts = {name: source.read(name) for name in source.namelist()}
+    source.close()
+    for name in parts:
+        if name.startswith("xl/worksheets/sheet"):
+            parts[name] = cell.sub(share, parts[name].decode()).encode()
+    items = "".join(f'<si><t xml:space="preserve">{s}</t></si>' for s in strings)
+    parts["xl/sharedStrings.xml"] = (
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        f'count="{len(strings)}" uniqueCount="{len(strings)}">{items}</sst>'
+    ).encode()
+    rels = parts["xl/_rels/workbook.xml.rels"].decode()
+    parts["xl/_rels/workbook.xml.rels"] = rels.replace(
+        "</Relationships>",
+        '<Relationship Id="rIdShared" Target="sharedStrings.xml" Type="http://schemas.openxml'
+        'formats.org/officeDocument/2006/relationships/sharedStrings"/></Relationships>',
+    ).encode()
+    types = parts["[Content_Types].xml"].decode()
+    parts["[Content_Types].xml"] = types.replace(
+        "</Types>",
+        '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxml'
+        'formats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+    ).encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    return path
+
+
+def real_ii_parquet() -> Path:
+    folder = DATA_DIR
+    return (folder if folder.is_dir() else folder.parent) / "online_retail_ii_2009_2010.parquet"
+
+
+@pytest.mark.skipif(not real_ii_parquet().is_file(), reason="real dataset not available")
+def test_real_online_retail_ii_lines_in_two_sheets_with_shared_strings(
+    tmp_path: Path, no_fallback: None
+):
+    """2,000 real Online Retail II lines as two yearly sheets, stored the way Excel does."""
+    source = pd.read_parquet(real_ii_parquet()).iloc[:2000]
+    as_number = lambda v: int(v) if v.isdigit() else v  # noqa: E731
+
+    def rows(frame: pd.DataFrame) -> list[list[object]]:
+        return [
+            [as_number(r.Invoice), as_number(r.StockCode),
+             None if pd.isna(r.Description) else r.Description, r.Quantity,
+             r.InvoiceDate.to_pydatetime(), r.Price,
+             None if pd.isna(r._6) else int(r._6), r.Country]
+            for r in frame.itertuples(index=False)
+        ]  # fmt: skip
+
+    header = list(source.columns)
+    second = rows(source.iloc[1200:])
+    path = write_workbook(
+        tmp_path / "online_retail_II.xlsx",
+        {
+            "Year 2009-2010": [header, *rows(source.iloc[:1200])],
+            "Year 2010-2011": [header[::-1], *(row[::-1] for row in second)],
+        },
+    )
+    shared_strings(path)
+    with zipfile_names(path) as names:
+        assert "xl/sharedStrings.xml" in names
+
+    out = pq.read_table(xlsx_to_parquet(path, tmp_path / "c"))
+    df = out.to_pandas()
+    assert out.column_names == HEADER_II
+    assert json.loads(out.schema.metadata[b"custseg.sheets"]) == [
+        "Year 2009-2010",
+        "Year 2010-2011",
+    ]
+    assert df["Invoice"].tolist() == source["Invoice"].tolist()
+    assert df["StockCode"].tolist() == source["StockCode"].tolist()
+    assert df["Description"].tolist() == source["Description"].tolist()
+    assert df["Quantity"].tolist() == source["Quantity"].tolist()
+    assert df["Price"].tolist() == source["Price"].tolist()
+    assert (df["InvoiceDate"] == source["InvoiceDate"].astype("datetime64[us]")).all()
+    expected_ids = [None if pd.isna(v) else str(int(v)) for v in source["Customer ID"]]
+    assert [None if pd.isna(v) else v for v in df["Customer ID"]] == expected_ids
+    assert out.drop_columns([]).replace_schema_metadata(None) == calamine_read(
+        path
+    ).replace_schema_metadata(None)
+
+
+def zipfile_names(path: Path):
+    import contextlib
+    import zipfile
+
+    @contextlib.contextmanager
+    def names():
+        with zipfile.ZipFile(path) as archive:
+            yield archive.namelist()
+
+    return names()
+
+
+# Cells of every kind, including texts that look like numbers, booleans, dates or nulls.
+any_cell = st.one_of(
+    st.none(),
+    st.integers(min_value=-(10**6), max_value=10**6),
+    st.floats(min_value=-1e6, max_value=1e6, allow_nan=False).map(lambda x: round(x, 4)),
+    st.sampled_from(["", "x", "00042", "C536379", "NA", "nan", "null", "1.5", "true", "#N/A"]),
+    st.booleans(),
+    st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2030, 1, 1)).map(
+        lambda d: d.replace(microsecond=d.microsecond // 1000 * 1000)
+    ),
+    st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2030, 1, 1)),
+    st.times().map(lambda t: t.replace(microsecond=0)),
+    st.timedeltas(min_value=dt.timedelta(0), max_value=dt.timedelta(days=3)).map(
+        lambda d: dt.timedelta(seconds=round(d.total_seconds()))
+    ),
+)
+# One kind per column most of the time, as in real workbooks.
+one_kind_column = st.one_of(
+    st.lists(st.one_of(st.none(), st.integers(-(10**6), 10**6)), min_size=1, max_size=6),
+    st.lists(st.one_of(st.none(), st.text("abc0 ", min_size=1, max_size=3)), min_size=1, max_size=6),
+    st.lists(st.one_of(st.none(), st.times().map(lambda t: t.replace(microsecond=0))), min_size=1, max_size=6),
+    st.lists(any_cell, min_size=1, max_size=6),
+)  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    columns=st.lists(one_kind_column, min_size=1, max_size=4),
+    names=st.lists(st.sampled_from(["amount", "when", "note", "CustomerID", "StockCode"]),
+                   min_size=4, max_size=4, unique=True),
+)  # fmt: skip
+def test_fast_reader_gives_the_same_table_as_python_calamine(
+    tmp_path_factory: pytest.TempPathFactory, columns: list[list[object]], names: list[str]
+):
+    height = max(len(c) for c in columns)
+    body = [[c[i] if i < len(c) else None for c in columns] for i in range(height)]
+    if all(v is None or v == "" for row in body for v in row):
+        return  # a workbook without data: an error, tested elsewhere
+    path = write_workbook(
+        tmp_path_factory.mktemp("wb") / "w.xlsx", {"S": [names[: len(columns)], *body]}
+    )
+    assert excel.read_workbook(path) == calamine_read(path)
+
+
+REAL_XLSX = Path(os.environ.get("CUSTSEG_REAL_XLSX", DATA_DIR / "online_retail.xlsx"))
+
+
+@pytest.mark.skipif(
+    not (REAL_XLSX.is_file() and real_parquet().is_file()),
+    reason="the real UCI workbook is not available (set CUSTSEG_REAL_XLSX)",
+)
+def test_real_workbook_converts_to_the_reference_table(tmp_path: Path, no_fallback: None):
+    """The UCI workbook (541,909 lines, ~4 s) gives the reference parquet, by fastexcel alone."""
+    out = pq.read_table(xlsx_to_parquet(REAL_XLSX, tmp_path / "c"))
+    reference = pq.read_table(real_parquet())
+    assert out.num_rows == reference.num_rows == 541_909
+    assert [(f.name, str(f.type)) for f in out.schema] == [
+        ("InvoiceNo", "string"),
+        ("StockCode", "string"),
+        ("Description", "string"),
+        ("Quantity", "int64"),
+        ("InvoiceDate", "timestamp[us]"),
+        ("UnitPrice", "double"),
+        ("CustomerID", "string"),
+        ("Country", "string"),
+    ]
+    for name in out.column_names:
+        expected = reference.column(name)
+        if name == "CustomerID":  # 17850.0 in the reference parquet, "17850" here
+            expected = expected.cast(pa.int64()).cast(pa.string())
+        assert out.column(name).equals(expected.cast(out.schema.field(name).type)), name
+
+
+def test_notes_sheet_with_mixed_cells_is_skipped_without_the_slow_reader(
+    tmp_path: Path, no_fallback: None, caplog: pytest.LogCaptureFixture
+):
+    path = write_workbook(
+        tmp_path / "with_notes.xlsx",
+        {
+            "Year 2009-2010": [HEADER_II, *SHEET_2009],
+            "Notes": [["Source", "Year"], ["UCI", 2011], ["see", "the web page"]],
+        },
+    )
+    with caplog.at_level("WARNING", logger="custseg.excel"):
+        table = excel.read_workbook(path)
+    assert table.num_rows == 3
+    assert json.loads(table.schema.metadata[b"custseg.skipped_sheets"]) == ["Notes"]
+    assert [r.getMessage().split(": ", 1)[1] for r in caplog.records] == [
+        "sheet 'Notes' skipped: its header ['Source', 'Year'] differs from sheet "
+        f"'Year 2009-2010''s {HEADER_II}"
+    ]

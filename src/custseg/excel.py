@@ -1,7 +1,7 @@
 """Excel once: an ``.xlsx`` workbook is parsed a single time and cached as parquet.
 
-The first call of :func:`xlsx_to_parquet` on a workbook reads every worksheet with
-python-calamine, types the columns faithfully and writes
+The first call of :func:`xlsx_to_parquet` on a workbook reads every worksheet,
+types the columns faithfully and writes
 ``<cache_dir>/xlsx/<sha256[:16]>.v<CACHE_VERSION>.parquet``, keyed by the
 SHA-256 of the workbook's bytes (streamed). Later calls on the same bytes, under
 any file name, return that file without parsing Excel again.
@@ -33,6 +33,25 @@ Types
       only is ``time64[us]``; a time of day mixed with dates is read as an
       Excel serial below 1 (day 0 = 1899-12-30).
     * Booleans: ``bool``; durations: ``duration[us]``.
+    * Excel error cells (``#N/A``, ``#DIV/0!``, ...) are null, like empty cells.
+
+Readers
+    Worksheets are parsed by fastexcel (Rust calamine, straight to Arrow) in a
+    single pass per sheet: every column's kind is inferred from **all** its rows
+    (``schema_sample_rows=None``) in strict mode, so a column holding two kinds
+    of cells is never coerced silently; the ID-like columns, found from the
+    header row read beforehand from the ``.xlsx`` XML, are read as text.
+    Whenever fastexcel's result could differ from the rules above, the workbook
+    is read again with python-calamine, cell by cell (slower, exact): a non-ID
+    column holding several kinds of cells (a number column with one text cell),
+    a text such as ``"NA"`` or ``"nan"`` in a number or date column, a
+    fractional number, a number beyond 2**53, a boolean or a date in an ID-like
+    column, a header that
+    is not plain text or integral numbers, a header problem (raised as an
+    error by that reader), sheets whose same column holds kinds that cannot be
+    merged, and any workbook that is not ``.xlsx`` (``.xls``, ``.xlsb``,
+    ``.ods``). The reason is logged at INFO level. A sheet skipped for its
+    header never causes this, whatever its cells.
 """
 
 from __future__ import annotations
@@ -43,11 +62,15 @@ import hashlib
 import json
 import logging
 import os
+import posixpath
 import re
 import tempfile
+import xml.etree.ElementTree as ET
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import fastexcel
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -68,7 +91,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: Bumped whenever the conversion rules change, so that old cache files are not reused.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 _EXCEL_DAY_ZERO = dt.datetime(1899, 12, 30)
 _INT_EXACT = 2**53
@@ -256,18 +279,11 @@ def _write_atomic(table: pa.Table, target: Path) -> None:
 # --------------------------------------------------------------------------- reading
 
 
-@dataclass
-class _Sheet:
-    name: str
-    header: list[str]
-    columns: list[np.ndarray]  # one object array of raw cell values per header column
-
-
 def read_workbook(path: Path) -> pa.Table:
     """Read all matching worksheets of a workbook into one typed Arrow table.
 
-    The rules (sheets, types) are those of the module docstring. Nothing is
-    cached; see :func:`xlsx_to_parquet`.
+    The rules (sheets, types, readers) are those of the module docstring.
+    Nothing is cached; see :func:`xlsx_to_parquet`.
 
     Parameters
     ----------
@@ -286,7 +302,6 @@ def read_workbook(path: Path) -> pa.Table:
         See :func:`xlsx_to_parquet`.
     """
     path = Path(path)
-    fix = "open it in Excel or LibreOffice and save it again as .xlsx, or export it to CSV"
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         metadata = workbook.sheets_metadata
@@ -296,37 +311,459 @@ def read_workbook(path: Path) -> pa.Table:
         ) from exc
     except (CalamineError, OSError, ValueError) as exc:
         raise InputFileError(
-            f"not a readable Excel workbook ({_first_line(exc)})", path=path, fix=fix
+            f"not a readable Excel workbook ({_first_line(exc)})", path=path, fix=_FIX
         ) from exc
+    try:
+        names = [meta.name for meta in metadata if meta.typ == SheetTypeEnum.WorkSheet]
+        try:
+            return _read_with_fastexcel(path, names)
+        except _NeedsCalamine as reason:
+            logger.info("%s: read cell by cell with python-calamine: %s", path, reason)
+            return _read_with_calamine(workbook, names, path)
+    finally:
+        workbook.close()
 
+
+_FIX = "open it in Excel or LibreOffice and save it again as .xlsx, or export it to CSV"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def _finish(arrays: dict[str, pa.Array], used: list[str], skipped: list[str]) -> pa.Table:
+    """The table of the typed columns, fully empty rows dropped, with the sheet metadata."""
+    table = pa.table(arrays)
+    empty_row = None
+    for column in table.columns:
+        nulls = column.is_null()
+        empty_row = nulls if empty_row is None else pc.and_(empty_row, nulls)
+    if empty_row is not None and pc.any(empty_row).as_py():
+        table = table.filter(pc.invert(empty_row))
+    return table.replace_schema_metadata(
+        {
+            b"custseg.sheets": json.dumps(used).encode(),
+            b"custseg.skipped_sheets": json.dumps(skipped).encode(),
+        }
+    )
+
+
+def _skip_message(path: Path, name: str, header: list[str], first: str, first_header: list[str]):
+    return (
+        "%s: sheet %r skipped: its header %s differs from sheet %r's %s",
+        path,
+        name,
+        header,
+        first,
+        first_header,
+    )
+
+
+# --------------------------------------------------------------------------- fastexcel
+
+
+class _NeedsCalamine(Exception):
+    """fastexcel's result could differ from the typing rules: read the cells one by one."""
+
+
+# What fastexcel writes for a cell that is not text in a column read as text: a number
+# with a fraction (9 decimals at most) or one beyond 2**53, -0, a boolean, a date-time.
+_NOT_PLAIN_TEXT = (
+    r"^(-?[0-9]+\.[0-9]+|-?[1-9][0-9]{15,}|-0|true|false"
+    r"|-?[0-9]{4,}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?)$"
+)
+_DAY_MS = 86_400_000
+# calamine maps an Excel serial in [0, 1) (a time of day) to 1899-12-31 + time.
+_TIME_DAY_MS = (dt.datetime(1899, 12, 31) - dt.datetime(1970, 1, 1)) // dt.timedelta(milliseconds=1)
+
+
+@dataclass
+class _TypedSheet:
+    name: str
+    header: list[str]
+    columns: list[pa.Array]  # typed, one per header column
+    skipped: bool = False  # its header differs from the first sheet's: not typed
+
+
+def _read_with_fastexcel(path: Path, names: list[str]) -> pa.Table:
+    """All worksheets read by fastexcel; raises _NeedsCalamine when the rules could break."""
+    if not names:
+        raise _NeedsCalamine("no worksheet")
+    first_rows = _xlsx_first_rows(path, names)
+    try:
+        reader = fastexcel.read_excel(path)
+    except fastexcel.FastExcelError as exc:
+        raise _NeedsCalamine(f"fastexcel cannot open it ({_first_line(exc)})") from exc
+    sheets: list[_TypedSheet] = []
+    skipped: list[str] = []
+    warnings: list[tuple[object, ...]] = []
+    for name in names:
+        first_header = sheets[0].header if sheets else None
+        sheet = _fast_sheet(reader, name, first_rows[name], first_header)
+        if sheet is None:
+            continue
+        if sheet.skipped:
+            first = sheets[0]
+            warnings.append(_skip_message(path, name, sheet.header, first.name, first.header))
+            skipped.append(name)
+            continue
+        sheets.append(sheet)
+    if not sheets:
+        raise _NeedsCalamine("no sheet with data")  # python-calamine raises the error
+    arrays = {}
+    for title in sheets[0].header:
+        parts = [sheet.columns[sheet.header.index(title)] for sheet in sheets]
+        arrays[title] = _merge(parts, title)
+    for warning in warnings:  # only once the fast reader has succeeded
+        logger.warning(*warning)
+    return _finish(arrays, [sheet.name for sheet in sheets], skipped)
+
+
+def _fast_sheet(
+    reader: fastexcel.ExcelReader,
+    name: str,
+    first_row: dict[int, tuple[str, str]],
+    first_header: list[str] | None,
+) -> _TypedSheet | None:
+    """One worksheet typed from fastexcel's Arrow columns; None for an empty sheet.
+
+    A sheet whose header differs from ``first_header`` (the first sheet's) comes
+    back untyped, with ``skipped`` set, even if its cells could not be typed.
+    """
+    forced = {
+        text: "string"
+        for kind, text in first_row.values()
+        if kind == "text" and is_id_like(text.strip())
+    }
+    problem = None
+    try:
+        sheet = reader.load_sheet(
+            name,
+            schema_sample_rows=None,  # infer each column's kind from all its rows
+            dtype_coercion="strict",  # two kinds in a guessed column: an error, never a coercion
+            dtypes=forced or None,
+        )
+        columns = sheet.selected_columns
+        batch, errors = sheet.to_arrow_with_errors()
+    except fastexcel.FastExcelError as exc:
+        problem = f"sheet {name!r}: {_first_line(exc)}"
+        if first_header is None:
+            raise _NeedsCalamine(problem) from exc
+        try:  # perhaps a sheet to skip (notes): its header, every cell read as text
+            sheet = reader.load_sheet(name, dtypes="string")
+            columns = sheet.selected_columns
+            batch, errors = sheet.to_arrow_with_errors()
+        except fastexcel.FastExcelError:
+            raise _NeedsCalamine(problem) from exc
+    if not columns:
+        if first_row:
+            raise _NeedsCalamine(f"sheet {name!r}: its first row was misread")
+        return None
+
+    header: list[str] = []
+    kept: list[tuple[fastexcel.ColumnInfo, pa.Array]] = []
+    for position, info in enumerate(columns):
+        title = _checked_title(info, first_row.get(info.absolute_index))
+        if title is None:
+            raise _NeedsCalamine(f"sheet {name!r}: header cell {info.name!r} not plain text")
+        if not title:
+            if _has_values(batch.column(position)):
+                raise _NeedsCalamine(f"sheet {name!r}: a column with values has no header")
+            continue
+        if title in header:
+            raise _NeedsCalamine(f"sheet {name!r}: two columns named {title!r}")
+        header.append(title)
+        kept.append((info, batch.column(position)))
+    if set(first_row) - {info.absolute_index for info in columns}:
+        raise _NeedsCalamine(f"sheet {name!r}: its first row was misread")
+    if first_header is not None and set(header) != set(first_header):
+        return _TypedSheet(name=name, header=header, columns=[], skipped=True)
+    if problem is not None:
+        raise _NeedsCalamine(problem)
+    for error in errors.errors if errors is not None else []:
+        if "got 'Error(" not in error.detail:  # error cells are null, as with python-calamine
+            raise _NeedsCalamine(f"sheet {name!r}: {error.detail} at {error.position}")
+
+    typed = []
+    for title, (info, values) in zip(header, kept, strict=True):
+        id_like = is_id_like(title)
+        if id_like and info.dtype_from == "guessed":
+            raise _NeedsCalamine(f"sheet {name!r}: column {title!r} not read as text")
+        typed.append(_fast_typed(values, id_like=id_like, where=f"sheet {name!r}, {title!r}"))
+    return _TypedSheet(name=name, header=header, columns=typed)
+
+
+def _checked_title(info: fastexcel.ColumnInfo, cell: tuple[str, str] | None) -> str | None:
+    """The header text of a column, or None if fastexcel and the XML disagree."""
+    if info.column_name_from == "generated":
+        return "" if cell is None or (cell[0] == "text" and not cell[1].strip()) else None
+    if cell is None:
+        return None
+    kind, text = cell
+    if kind == "number":
+        number = float(text)
+        if not number.is_integer() or abs(number) > _INT_EXACT:
+            return None
+        text = str(int(number))
+    elif kind != "text":
+        return None
+    return text.strip() if info.name == text else None
+
+
+def _has_values(values: pa.Array) -> bool:
+    if values.null_count == len(values):
+        return False
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        return bool(pc.any(pc.not_equal(values, "")).as_py())
+    return True
+
+
+def _fast_typed(values: pa.Array, *, id_like: bool, where: str) -> pa.Array:
+    """Apply the typing rules to one fastexcel column (single kind, or text if id-like)."""
+    kind = values.type
+    if pa.types.is_null(kind):
+        return pa.nulls(len(values), type=pa.string())
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        if id_like and pc.any(pc.match_substring_regex(values, _NOT_PLAIN_TEXT)).as_py():
+            raise _NeedsCalamine(f"{where}: a number, date or boolean cell among IDs")
+        values = values.cast(pa.string())
+        empty = pc.equal(values, "")
+        return pc.if_else(empty, None, values) if pc.any(empty).as_py() else values
+    if id_like:
+        raise _NeedsCalamine(f"{where}: ID-like column read as {kind}")
+    if pa.types.is_floating(kind):
+        if pc.any(pc.is_nan(values)).as_py():  # Excel stores no NaN: a text "nan" was parsed
+            raise _NeedsCalamine(f"{where}: a text such as 'nan' among numbers")
+        if np.all(_exact_integers(pc.drop_null(values).to_numpy())):
+            return values.cast(pa.int64())
+        return values.cast(pa.float64())
+    if pa.types.is_integer(kind):
+        return values.cast(pa.int64())
+    if pa.types.is_boolean(kind):
+        return values
+    if pa.types.is_duration(kind):
+        return values.cast(pa.duration("us"))
+    if pa.types.is_timestamp(kind) and kind.tz is None:
+        return _fast_temporal(values)
+    raise _NeedsCalamine(f"{where}: column of type {kind}")
+
+
+def _fast_temporal(values: pa.Array) -> pa.Array:
+    """Timestamps; times of day (serial < 1) as time64, or on Excel day 0 when mixed."""
+    null = values.is_null().to_numpy(zero_copy_only=False)
+    ms = pc.fill_null(values.cast(pa.timestamp("ms")).cast(pa.int64()), 0).to_numpy()
+    is_time = ~null & (ms >= _TIME_DAY_MS) & (ms < _TIME_DAY_MS + _DAY_MS)
+    if not is_time.any():
+        return values.cast(pa.timestamp("us"))
+    if is_time.sum() == (~null).sum():
+        return pa.array((ms - _TIME_DAY_MS) * 1000, type=pa.time64("us"), mask=null)
+    ms = np.where(is_time, ms - _DAY_MS, ms)  # 1899-12-31 + t -> Excel day 0 (1899-12-30) + t
+    return pa.array(ms * 1000, type=pa.timestamp("us"), mask=null)
+
+
+def _merge(parts: list[pa.Array], title: str) -> pa.Array:
+    """Concatenate one column of several sheets as if it had been typed as a whole."""
+    if len(parts) == 1:
+        return parts[0]
+    kinds = {part.type for part in parts if part.null_count < len(part)}
+    if not kinds:
+        return pa.nulls(sum(len(part) for part in parts), type=pa.string())
+    if len(kinds) == 1:
+        (target,) = kinds
+    elif kinds <= {pa.int64(), pa.float64()}:
+        target = pa.float64()
+    elif kinds <= {pa.timestamp("us"), pa.time64("us")}:
+        target = pa.timestamp("us")
+    elif pa.string() in kinds and kinds <= {pa.string(), pa.int64(), pa.float64()}:
+        target = pa.string()
+    else:
+        raise _NeedsCalamine(
+            f"column {title!r} holds {sorted(map(str, kinds))} in different sheets"
+        )
+    return pa.concat_arrays([_as_type(part, target) for part in parts])
+
+
+def _as_type(part: pa.Array, target: pa.DataType) -> pa.Array:
+    if part.type == target:
+        return part
+    if part.null_count == len(part):
+        return pa.nulls(len(part), type=target)
+    if target == pa.string():  # numbers among text: formatted as in a mixed column
+        return _numbers_as_text(part)
+    if target == pa.timestamp("us"):  # times of day among dates: on Excel day 0
+        day_zero = pa.scalar(_EXCEL_DAY_ZERO, type=pa.timestamp("us"))
+        return pc.add(day_zero, part.cast(pa.int64()).cast(pa.duration("us")))
+    return part.cast(target)
+
+
+def _numbers_as_text(values: pa.Array) -> pa.Array:
+    """Integral numbers without ``.0``, others as Arrow writes a float64."""
+    if pa.types.is_integer(values.type):
+        return values.cast(pa.string())
+    null = values.is_null().to_numpy(zero_copy_only=False)
+    numbers = pc.fill_null(values, 0.0).to_numpy()
+    integral = _exact_integers(numbers)
+    as_text = pa.array(np.where(integral, numbers, 0).astype(np.int64), mask=null).cast(pa.string())
+    if not integral[~null].all():
+        floats = pa.array(numbers, mask=null).cast(pa.string())
+        as_text = pc.if_else(pa.array(integral), as_text, floats)
+    return as_text
+
+
+# The header row, read from the .xlsx XML before fastexcel parses the sheet, to name the
+# ID-like columns that fastexcel must read as text (a column of numbers and text would
+# otherwise stop the strict inference).
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_DOC_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def _xlsx_first_rows(path: Path, names: list[str]) -> dict[str, dict[int, tuple[str, str]]]:
+    """Per sheet, the cells of its first row holding a value: column -> (kind, text).
+
+    ``kind`` is ``text``, ``number`` or ``other`` (boolean, error, ISO date).
+    Raises _NeedsCalamine for anything but a readable ``.xlsx``.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            workbook_part = _relationship_targets(archive, "", "_rels/.rels", "/officeDocument")
+            (workbook_part,) = workbook_part.values()
+            folder = posixpath.dirname(workbook_part)
+            rels = posixpath.join(folder, "_rels", posixpath.basename(workbook_part) + ".rels")
+            targets = _relationship_targets(archive, folder, rels, "")
+            parts = {}
+            root = ET.fromstring(archive.read(workbook_part))
+            for sheet in root.iter(f"{_MAIN}sheet"):
+                parts[sheet.get("name")] = targets[sheet.get(f"{_DOC_REL}id")]
+            rows = {name: _first_row(archive, parts[name]) for name in names}
+            wanted = [int(t) for row in rows.values() for k, t in row.values() if k == "shared"]
+            if wanted:
+                shared_parts = _relationship_targets(archive, folder, rels, "/sharedStrings")
+                strings = _shared_strings(archive, *shared_parts.values(), count=max(wanted) + 1)
+                for row in rows.values():
+                    for column, (kind, text) in row.items():
+                        if kind == "shared":
+                            row[column] = ("text", strings[int(text)])
+    except (OSError, KeyError, IndexError, ValueError, zipfile.BadZipFile, ET.ParseError) as exc:
+        raise _NeedsCalamine(f"not an .xlsx whose header XML is readable ({exc!r})") from exc
+    return rows
+
+
+def _relationship_targets(
+    archive: zipfile.ZipFile, folder: str, rels: str, type_suffix: str
+) -> dict[str, str]:
+    """Relationship id -> part path, for the relationships whose type ends so."""
+    targets = {}
+    for rel in ET.fromstring(archive.read(rels)).iter(f"{_PKG_REL}Relationship"):
+        if rel.get("Type", "").endswith(type_suffix) and rel.get("TargetMode") != "External":
+            target = rel.get("Target", "")
+            if target.startswith("/"):
+                targets[rel.get("Id")] = target.lstrip("/")
+            else:
+                targets[rel.get("Id")] = posixpath.normpath(posixpath.join(folder, target))
+    return targets
+
+
+def _first_row(archive: zipfile.ZipFile, part: str) -> dict[int, tuple[str, str]]:
+    with archive.open(part) as stream:
+        for _, element in ET.iterparse(stream, events=("end",)):
+            if element.tag == f"{_MAIN}row":
+                cells: dict[int, tuple[str, str]] = {}
+                column = -1
+                for cell in element.iterfind(f"{_MAIN}c"):
+                    ref = cell.get("r")
+                    column = _column_index(ref) if ref else column + 1
+                    value = _cell_value(cell)
+                    if value is not None:
+                        cells[column] = value
+                if cells:
+                    return cells
+                element.clear()
+            elif element.tag == f"{_MAIN}sheetData":
+                break
+    return {}
+
+
+def _column_index(ref: str) -> int:
+    index = 0
+    for char in ref:
+        if not char.isalpha():
+            break
+        index = index * 26 + ord(char.upper()) - ord("A") + 1
+    return index - 1
+
+
+def _cell_value(cell: ET.Element) -> tuple[str, str] | None:
+    kind = cell.get("t", "n")
+    if kind == "inlineStr":
+        inline = cell.find(f"{_MAIN}is")
+        return None if inline is None else ("text", _rich_text(inline))
+    value = cell.find(f"{_MAIN}v")
+    if value is None or value.text is None:
+        return None
+    if kind == "s":
+        return ("shared", value.text)
+    if kind == "str":
+        return ("text", value.text)
+    return ("number" if kind == "n" else "other", value.text)
+
+
+def _rich_text(element: ET.Element) -> str:
+    """Text of a shared or inline string: its <t>, or its runs' <t> (phonetic runs left out)."""
+    parts = []
+    for child in element:
+        if child.tag == f"{_MAIN}t":
+            parts.append(child.text or "")
+        elif child.tag == f"{_MAIN}r":
+            parts.extend(t.text or "" for t in child.iterfind(f"{_MAIN}t"))
+    return "".join(parts)
+
+
+def _shared_strings(archive: zipfile.ZipFile, part: str, *, count: int) -> list[str]:
+    """The first ``count`` shared strings (the header's are usually the first ones)."""
+    strings: list[str] = []
+    with archive.open(part) as stream:
+        for _, element in ET.iterparse(stream, events=("end",)):
+            if element.tag == f"{_MAIN}si":
+                strings.append(_rich_text(element))
+                element.clear()
+                if len(strings) >= count:
+                    break
+    return strings
+
+
+# --------------------------------------------------------------------------- python-calamine
+
+
+@dataclass
+class _Sheet:
+    name: str
+    header: list[str]
+    columns: list[np.ndarray]  # one object array of raw cell values per header column
+
+
+def _read_with_calamine(workbook: CalamineWorkbook, names: list[str], path: Path) -> pa.Table:
+    """All worksheets read cell by cell with python-calamine (the exact, slower reader)."""
     sheets: list[_Sheet] = []
     skipped: list[str] = []
     try:
-        for meta in metadata:
-            if meta.typ != SheetTypeEnum.WorkSheet:
-                continue
-            rows = workbook.get_sheet_by_name(meta.name).to_python(skip_empty_area=True)
-            sheet = _sheet_from_rows(meta.name, rows, path)
+        for name in names:
+            rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=True)
+            sheet = _sheet_from_rows(name, rows, path)
             if sheet is None:
                 continue
             if sheets and set(sheet.header) != set(sheets[0].header):
-                logger.warning(
-                    "%s: sheet %r skipped: its header %s differs from sheet %r's %s",
-                    path,
-                    meta.name,
-                    sheet.header,
-                    sheets[0].name,
-                    sheets[0].header,
-                )
-                skipped.append(meta.name)
+                first = sheets[0]
+                logger.warning(*_skip_message(path, name, sheet.header, first.name, first.header))
+                skipped.append(name)
                 continue
             sheets.append(sheet)
     except CalamineError as exc:
         raise InputFileError(
-            f"cannot read the workbook ({_first_line(exc)})", path=path, fix=fix
+            f"cannot read the workbook ({_first_line(exc)})", path=path, fix=_FIX
         ) from exc
-    finally:
-        workbook.close()
 
     if not sheets:
         raise InputFileError(
@@ -341,24 +778,7 @@ def read_workbook(path: Path) -> pa.Table:
             sheet.columns[sheet.header.index(name)] = _NO_CELLS
         del parts
         arrays[name] = _typed_array(values, id_like=is_id_like(name))
-    table = pa.table(arrays)
-    empty_row = None
-    for column in table.columns:
-        nulls = column.is_null()
-        empty_row = nulls if empty_row is None else pc.and_(empty_row, nulls)
-    if empty_row is not None and pc.any(empty_row).as_py():
-        table = table.filter(pc.invert(empty_row))
-    return table.replace_schema_metadata(
-        {
-            b"custseg.sheets": json.dumps([s.name for s in sheets]).encode(),
-            b"custseg.skipped_sheets": json.dumps(skipped).encode(),
-        }
-    )
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
+    return _finish(arrays, [sheet.name for sheet in sheets], skipped)
 
 
 def _sheet_from_rows(name: str, rows: list[list[object]], path: Path) -> _Sheet | None:
