@@ -13,7 +13,7 @@ from hypothesis import settings
 settings.register_profile("custseg", deadline=None)
 settings.load_profile("custseg")
 
-from tests_support import REAL, REAL_II  # noqa: E402
+from tests_support import REAL, REAL_II, UCI_COLUMNS  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -65,14 +65,5 @@ def _lines() -> pd.DataFrame:
     ]
     return pd.DataFrame(
         rows,
-        columns=[
-            "InvoiceNo",
-            "StockCode",
-            "Description",
-            "Quantity",
-            "InvoiceDate",
-            "UnitPrice",
-            "CustomerID",
-            "Country",
-        ],
+        columns=list(UCI_COLUMNS),
     )

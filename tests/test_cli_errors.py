@@ -15,19 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from tests_support import UCI_COLUMNS
 
 from custseg.cli import main
 
-COLUMNS = [
-    "InvoiceNo",
-    "StockCode",
-    "Description",
-    "Quantity",
-    "InvoiceDate",
-    "UnitPrice",
-    "CustomerID",
-    "Country",
-]
+COLUMNS = list(UCI_COLUMNS)
 
 
 def retail(n_customers: int = 8) -> pd.DataFrame:

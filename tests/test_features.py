@@ -9,21 +9,13 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests_support import UCI_COLUMNS
 
 from custseg.cleaning import CleaningPolicy, apply_policy
 from custseg.features import FeatureTransformer, customer_features, default_snapshot
 from custseg.load import load_transactions
 
-COLS = [
-    "InvoiceNo",
-    "StockCode",
-    "Description",
-    "Quantity",
-    "InvoiceDate",
-    "UnitPrice",
-    "CustomerID",
-    "Country",
-]
+COLS = list(UCI_COLUMNS)
 
 
 def _frame(rows):

@@ -13,20 +13,12 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests_support import UCI_COLUMNS
 
 from custseg.errors import ColumnError, DataError, InputFileError, ParameterError
 from custseg.load import load_transactions, normalise_name
 
-COLUMNS = [
-    "InvoiceNo",
-    "StockCode",
-    "Description",
-    "Quantity",
-    "InvoiceDate",
-    "UnitPrice",
-    "CustomerID",
-    "Country",
-]
+COLUMNS = list(UCI_COLUMNS)
 
 
 def _frame(n: int = 4, **columns) -> pd.DataFrame:
@@ -477,3 +469,90 @@ def test_without_an_invoice_column_each_customer_and_time_is_an_order():
         "2011-01-04T09:00:00|C002",
     ]
     assert "no invoice column: each distinct (customer, date-time) is one order" in loaded.notes
+
+
+# --------------------------------------------------------------------------- large-input view
+# Beyond FACTS_MIN_ROWS lines, one pass finds which normalisations each text
+# column needs, and the view leaves out the others: the loaded values must not change.
+
+
+@pytest.fixture
+def streamed(monkeypatch):
+    """Load as if the input were large (every input takes the checked-once path)."""
+    import custseg.load as load_module
+
+    monkeypatch.setattr(load_module, "FACTS_MIN_ROWS", 0)
+    monkeypatch.setattr(load_module, "LINES_TABLE_MAX_ROWS", 0)
+
+
+def _values(data, column: str) -> list:
+    return [r[0] for r in data.con.execute(f"SELECT {column} FROM lines").fetchall()]
+
+
+def _padded_frame() -> pd.DataFrame:
+    return _frame(
+        5,
+        InvoiceNo=["536365", "536366.0", "536367", "536368", "536369"],
+        StockCode=["85123A", "85123A", "\u00a085123A", "22423", "22423 "],
+        Description=["HEART", "", "HEART", " CAKESTAND\t", "CAKESTAND"],
+        CustomerID=["17850", "17850.0", " 17850 ", "nan", "12345"],
+        Country=["United Kingdom", "United Kingdom", "France", "France", "France\u200b"],
+    )
+
+
+@pytest.mark.parametrize("kind", ["parquet", "dataframe"])
+def test_a_value_needing_normalisation_in_one_row_is_normalised(streamed, tmp_path, kind):
+    df = _padded_frame()
+    src = df
+    if kind == "parquet":
+        src = tmp_path / "padded.parquet"
+        df.to_parquet(src)
+    data = load_transactions(src)
+    assert _values(data, "stock_code") == ["85123A", "85123A", "85123A", "22423", "22423"]
+    assert _values(data, "invoice") == ["536365", "536366", "536367", "536368", "536369"]
+    assert _values(data, "customer_id") == ["17850", "17850", "17850", None, "12345"]
+    assert _values(data, "description") == ["HEART", None, "HEART", "CAKESTAND", "CAKESTAND"]
+    assert _values(data, "country") == [
+        "United Kingdom",
+        "United Kingdom",
+        "France",
+        "France",
+        "France",
+    ]
+
+
+def test_checked_once_view_is_the_full_view_on_clean_text(streamed, tmp_path):
+    # Nothing to normalise: the raw columns are used, with the same values as before.
+    df = _frame(3, CustomerID=["17850", "13047", "12583"])
+    path = tmp_path / "clean.parquet"
+    df.to_parquet(path)
+    data = load_transactions(path)
+    sql = data.con.execute(
+        "SELECT sql FROM duckdb_views() WHERE view_name = '_lines_rn'"
+    ).fetchone()[0]
+    assert "regexp" not in sql  # no per-row normalisation left
+    assert _values(data, "customer_id") == ["17850", "13047", "12583"]
+    assert _values(data, "stock_code") == ["85123A"] * 3
+
+
+@pytest.mark.parametrize("kind", ["parquet", "dataframe"])
+def test_small_inputs_are_normalised_once_into_a_table(tmp_path, kind):
+    # Up to LINES_TABLE_MAX_ROWS lines, `lines` is a table holding the normalised
+    # values (the same as the streamed view's): every later query reads it as is.
+    src = _padded_frame()
+    if kind == "parquet":
+        src.to_parquet(tmp_path / "padded.parquet")
+        src = tmp_path / "padded.parquet"
+    data = load_transactions(src)
+    kinds = data.con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE table_name = 'lines'"
+    ).fetchall()
+    assert kinds == [("lines",)]
+    assert _values(data, "customer_id") == ["17850", "17850", "17850", None, "12345"]
+    assert _values(data, "description") == ["HEART", None, "HEART", "CAKESTAND", "CAKESTAND"]
+
+
+def test_float_ids_above_bigint_range_keep_every_digit():
+    df = _frame(3, CustomerID=[17850.0, 1e20, 2.5])
+    data = load_transactions(df)
+    assert _values(data, "customer_id") == ["17850", "100000000000000000000", "2.5"]

@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from tests_support import UCI_COLUMNS
 
 import custseg.output
 from custseg.cleaning import CleaningPolicy, apply_policy
@@ -38,16 +39,7 @@ from custseg.features import customer_features, default_snapshot
 from custseg.load import load_transactions
 from custseg.pipeline import exact_customer_features
 
-COLUMNS = [
-    "InvoiceNo",
-    "StockCode",
-    "Description",
-    "Quantity",
-    "InvoiceDate",
-    "UnitPrice",
-    "CustomerID",
-    "Country",
-]
+COLUMNS = list(UCI_COLUMNS)
 PRICES = np.array([0.42, 0.85, 1.25, 1.65, 2.55, 3.75, 4.95, 12.75])
 LAST_DAY = dt.datetime(2011, 12, 9, 12, 0)
 

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests_support import REAL
+from tests_support import REAL, UCI_COLUMNS
 
 from custseg.errors import OutputError, ParameterError
 from custseg.synth import (
@@ -64,16 +64,7 @@ def one(con: duckdb.DuckDBPyConnection, sql: str) -> float:
 def test_schema_names_and_arrow_types(synth_file: tuple[Path, SynthStats]) -> None:
     path, _ = synth_file
     schema = pq.read_schema(path)
-    assert schema.names == [
-        "InvoiceNo",
-        "StockCode",
-        "Description",
-        "Quantity",
-        "InvoiceDate",
-        "UnitPrice",
-        "CustomerID",
-        "Country",
-    ]
+    assert schema.names == list(UCI_COLUMNS)
     assert [str(f.type) for f in schema] == [
         "large_string",
         "large_string",

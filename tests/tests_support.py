@@ -47,3 +47,16 @@ def pandas_rfm(path: Path = REAL) -> pd.DataFrame:
             "monetary": g["amount"].sum(),
         }
     ).sort_index()
+
+
+UCI_COLUMNS = [
+    "InvoiceNo",
+    "StockCode",
+    "Description",
+    "Quantity",
+    "InvoiceDate",
+    "UnitPrice",
+    "CustomerID",
+    "Country",
+]
+"""The UCI Online Retail columns, in the file's order (for hand-made fixtures)."""

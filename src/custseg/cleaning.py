@@ -17,7 +17,7 @@ import pandas as pd
 
 from custseg import schema as S
 from custseg.audit import NON_PRODUCT_RULE, PRODUCT_CODE_PATTERN
-from custseg.engine import MATERIALIZE_MAX_ROWS
+from custseg.engine import MATERIALIZE_MAX_ROWS, ROWS_COMMENT_PREFIX
 from custseg.errors import DataError, ParameterError
 
 
@@ -61,6 +61,13 @@ class CleaningPolicy:
         return asdict(self)
 
 
+TAGGED_TABLE_MAX_ROWS = MATERIALIZE_MAX_ROWS
+"""Up to this many lines with a customer id, the de-duplicated, tagged lines are
+copied once (one ``SELECT DISTINCT``) into a temporary table that the features and
+the figures' summaries read; beyond, they stay a view over the input, so that memory
+does not grow with the input, and exact duplicates are found once, by hash, and then
+dropped by position in every pass (see :func:`_without_duplicates`)."""
+
 COMMON_POLICY = CleaningPolicy(returns="drop", non_product="keep", duplicates="keep")
 """The policy of most published analyses of this dataset: drop rows without
 customer id, cancellations, non-positive quantity or price (397,884 lines and
@@ -88,8 +95,10 @@ class CleaningResult:
     removed : DataFrame
         ``rule``, ``description``, ``rows_removed`` in the order applied.
     rows_in, rows_kept : int
-    customers : int
-        Customers with at least one kept purchase line.
+    customers : int or None
+        Customers with at least one kept purchase line; None when the lines were
+        streamed (``materialize=False`` or a large input): the feature table has
+        one row per such customer.
     return_lines : int
         Cancellation lines of identified customers (for the return rate).
     """
@@ -98,7 +107,7 @@ class CleaningResult:
     removed: pd.DataFrame
     rows_in: int
     rows_kept: int
-    customers: int
+    customers: int | None
     return_lines: int
     snapshot: str | None = None
 
@@ -120,8 +129,13 @@ def apply_policy(
     *,
     view: str = "lines",
     before: str | None = None,
+    materialize: bool = True,
 ) -> CleaningResult:
     """Create views ``clean_lines`` and ``return_lines`` from ``view``.
+
+    Also ``_tagged``: every line with a customer id, one copy of each exact
+    duplicate, with its rule (``_rule``, NULL when kept) and return flag
+    (``_return``); the two views select from it.
 
     Parameters
     ----------
@@ -131,6 +145,12 @@ def apply_policy(
         Relation with canonical line columns.
     before : str, optional
         ISO date; lines dated on or after it are left out (the snapshot date).
+    materialize : bool, default True
+        Copy ``_tagged`` into a temporary table when it has at most
+        :data:`TAGGED_TABLE_MAX_ROWS` lines (worth it when many queries follow,
+        as in the pipeline). False, or beyond that size, it stays a view that each
+        query streams from the input; the customers are then not counted here
+        (``customers`` is None: count the feature table's rows).
 
     Returns
     -------
@@ -156,7 +176,14 @@ def apply_policy(
         f"SELECT count(*), count({cust}), count({qty}) > 0 FROM {view}"
     ).fetchone()
     base = f"(SELECT * FROM {view} WHERE {cust} IS NOT NULL)"
-    if policy.duplicates == "drop":
+    _drop_relation(con, "_tagged")
+    _drop_relation(con, "_duplicate_rows")
+    # Small inputs: the tagged lines are computed once into a table that every later
+    # stage reads (features, distributions). Large ones stay a view, streamed: each pass
+    # then reads the input again, and duplicates found once are dropped by position.
+    kind = "TABLE" if materialize and with_id <= TAGGED_TABLE_MAX_ROWS else "VIEW"
+    rows = _rows_relation(con, view) if kind == "VIEW" and policy.duplicates == "drop" else None
+    if policy.duplicates == "drop" and rows is None:
         base = f"(SELECT DISTINCT {cols} FROM {view} WHERE {cust} IS NOT NULL)"
     is_cancel = f"starts_with({inv}, 'C')"
     # Amount-only files have no quantity/price: those rules then look at the amount.
@@ -183,10 +210,9 @@ def apply_policy(
         ret_filter += f" AND coalesce(regexp_matches({code}, '{PRODUCT_CODE_PATTERN}'), TRUE)"
     if before:
         ret_filter += f" AND {date} < DATE '{before}'"
-    # Small inputs: the tagged lines are computed once into a table that every later
-    # stage reads (features, distributions); large ones stay a view, streamed.
-    _drop_relation(con, "_tagged")
-    kind = "TABLE" if with_id <= MATERIALIZE_MAX_ROWS else "VIEW"
+
+    if rows is not None:
+        base = _without_duplicates(con, *rows)
     con.execute(
         f"CREATE TEMP {kind} _tagged AS SELECT *, {case} AS _rule, {ret_filter} AS _return "
         f"FROM {base}"
@@ -196,16 +222,20 @@ def apply_policy(
     )
     con.execute(f"CREATE OR REPLACE VIEW return_lines AS SELECT {cols} FROM _tagged WHERE _return")
 
-    # One pass for the rows each rule removes, the customers kept and the return lines.
-    counts, customers, n_returns = {}, 0, 0
+    # One pass for the rows each rule removes, the customers kept (counted on a table
+    # only: on streamed lines the feature table counts them) and the return lines.
+    counts: dict[str, int] = {}
+    customers: int | None = 0 if kind == "TABLE" else None
+    n_returns = 0
+    distinct = f"count(DISTINCT {cust}) FILTER (WHERE _rule IS NULL)" if kind == "TABLE" else "0"
     for rule, n, n_cust, n_ret in con.execute(
-        f"""SELECT coalesce(_rule, '_kept'), count(*),
-                   count(DISTINCT {cust}) FILTER (WHERE _rule IS NULL),
+        f"""SELECT coalesce(_rule, '_kept'), count(*), {distinct},
                    count(*) FILTER (WHERE _return)
             FROM _tagged GROUP BY 1"""
     ).fetchall():
         counts[rule] = n
-        customers += n_cust
+        if customers is not None:
+            customers += n_cust
         n_returns += n_ret
     after_dedup = sum(counts.values())
     removed = [("missing_customer_id", total - with_id)]
@@ -229,9 +259,64 @@ def apply_policy(
         removed=removed_df,
         rows_in=int(total),
         rows_kept=int(kept),
-        customers=int(customers),
+        customers=None if customers is None else int(customers),
         return_lines=int(n_returns),
         snapshot=before,
+    )
+
+
+def _rows_relation(con: duckdb.DuckDBPyConnection, view: str) -> tuple[str, str] | None:
+    """(relation, position column) giving each line of ``view`` a unique position, if any.
+
+    A table has ``rowid``; the loader's view of a parquet file names, in its comment,
+    the view that adds each line's position in the file. Anything else: None.
+    """
+    row = con.execute(
+        "SELECT 'table', NULL FROM duckdb_tables() WHERE table_name = ? "
+        "UNION ALL SELECT 'view', comment FROM duckdb_views() WHERE view_name = ? AND NOT internal",
+        [view, view],
+    ).fetchall()
+    if len(row) != 1:
+        return None
+    kind, comment = row[0]
+    if kind == "table":
+        return view, "rowid"
+    if comment and comment.startswith(ROWS_COMMENT_PREFIX):
+        return comment[len(ROWS_COMMENT_PREFIX) :], "_rn"
+    return None
+
+
+def _without_duplicates(
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    position: str,
+) -> str:
+    """The lines of ``relation`` with a customer id, one copy of each exact duplicate.
+
+    Exactly ``SELECT DISTINCT <line columns>``, without a hash table as wide as all
+    the line columns: (1) the hash of every line's columns, grouped, gives the hashes
+    seen more than once (a narrow aggregate); (2) only the lines with such a hash are
+    grouped on all their columns, and every copy but the first (by position) is listed
+    in temporary table ``_duplicate_rows``; (3) the result is ``relation`` without the
+    listed positions. A hash shared by different lines only sends them to step (2),
+    which compares the columns themselves: the result stays exact.
+    """
+    cols = ", ".join(S.LINE_COLUMNS)
+    with_id = f"{S.CUSTOMER_ID} IS NOT NULL"
+    con.execute(
+        f"""CREATE TEMP TABLE _duplicate_rows AS
+            WITH seen_twice AS (
+                SELECT h FROM (SELECT hash({cols}) AS h FROM {relation} WHERE {with_id})
+                GROUP BY h HAVING count(*) > 1
+            ), copies AS (
+                SELECT {position} AS pos, {cols} FROM {relation}
+                WHERE {with_id} AND hash({cols}) IN (SELECT h FROM seen_twice)
+            )
+            SELECT unnest(list_sort(list(pos))[2:]) AS pos FROM copies GROUP BY {cols}"""
+    )
+    return (
+        f"(SELECT {cols} FROM {relation} WHERE {with_id} "
+        f"AND {position} NOT IN (SELECT pos FROM _duplicate_rows))"
     )
 
 

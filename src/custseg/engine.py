@@ -22,6 +22,12 @@ limit): the loader's per-value normalisation (trimming, id and number parsing)
 then runs once instead of once per query. Larger inputs are streamed."""
 
 
+ROWS_COMMENT_PREFIX = "custseg rows: "
+"""A view of lines whose comment starts with this names, after it, a view of the same
+lines with each line's position (column ``_rn``); the loader sets it on ``lines`` for
+parquet input, and cleaning uses it to drop duplicate lines by position."""
+
+
 def connect(
     *,
     memory_limit: str | None = DEFAULT_MEMORY_LIMIT,

@@ -40,7 +40,12 @@ import duckdb
 import pandas as pd
 
 from custseg import schema as S
-from custseg.engine import connect, quote_ident, quote_literal
+from custseg.engine import (
+    ROWS_COMMENT_PREFIX,
+    connect,
+    quote_ident,
+    quote_literal,
+)
 from custseg.errors import ColumnError, DataError, InputFileError, ParameterError
 
 log = logging.getLogger(__name__)
@@ -172,8 +177,9 @@ _NULL_RE = "(?i)(|nan|none|null|na|n/a|#n/a|nat|-)"
 
 def _null_text(v: str) -> str:
     """SQL: the text ``v`` spells a missing value."""
-    # Every spelling is at most 4 characters: the length test spares most rows the regex.
-    return f"(length({v}) <= 4 AND regexp_full_match({v}, '{_NULL_RE}'))"
+    # Every spelling is at most 4 ASCII characters: the byte-length test (strlen, unlike
+    # length(), does not decode the text) spares most rows the regex.
+    return f"(strlen({v}) <= 4 AND regexp_full_match({v}, '{_NULL_RE}'))"
 
 
 # Unicode whitespace trimmed from ids, codes and text (DuckDB's trim() alone only
@@ -183,6 +189,20 @@ def _null_text(v: str) -> str:
 TRIM_PATTERN = r"^[\s\p{Z}\x{85}\x{200B}\x{FEFF}]+|[\s\p{Z}\x{85}\x{200B}\x{FEFF}]+$"
 EDGE_PATTERN = r"^[\s\p{Z}\x{85}\x{200B}\x{FEFF}]|[\s\p{Z}\x{85}\x{200B}\x{FEFF}]$"
 _MAX_LISTED_COLUMNS = 25
+
+LINES_TABLE_MAX_ROWS = 2_000_000
+"""Non-CSV inputs up to this many lines are copied, normalised, into the table ``lines``
+(about 120 bytes a line); larger ones stay a view over the file, streamed by each query."""
+
+FACTS_MIN_ROWS = LINES_TABLE_MAX_ROWS
+"""Inputs with more lines than this get a first pass that finds which text cleanups
+any value needs (:func:`_text_facts`); the view then leaves out the others."""
+
+ROW_NUMBER_COLUMN = "file_row_number"  # DuckDB's name for a parquet line's position
+LINE_ROWS_VIEW = "_lines_rn"
+"""Parquet input: the canonical lines with their position in the file, column ``_rn``;
+the view ``lines`` selects its canonical columns and carries the comment
+:data:`ROWS_COMMENT_PREFIX` + this name (see :func:`custseg.cleaning.apply_policy`)."""
 
 
 @dataclass
@@ -574,6 +594,7 @@ def _source_relation(
 
     Returns (source name, format, notes, CSV delimiter or None).
     """
+    _drop(con, "source_rows")
     if isinstance(data, pd.DataFrame):
         _drop(con, "source")
         con.register("source_df", data)
@@ -605,9 +626,16 @@ def _source_relation(
         read_path = xlsx_to_parquet(path, cache_dir or default_cache_dir())
     lit = quote_literal(str(read_path))
     _drop(con, "source")
+    _drop(con, "source_rows")
     try:
         con.execute(f"CREATE VIEW source AS SELECT * FROM read_parquet({lit})")
         con.execute("SELECT * FROM source LIMIT 1").fetchall()
+        if ROW_NUMBER_COLUMN not in _types(con):
+            # The same file with each line's position: cleaning finds exact duplicates
+            # once and then drops them by position (see custseg.cleaning).
+            con.execute(
+                f"CREATE VIEW source_rows AS SELECT * FROM read_parquet({lit}, file_row_number = true)"
+            )
     except duckdb.Error as exc:
         if _is_interrupt(exc):
             raise
@@ -671,38 +699,111 @@ def _text(col: str) -> str:
     """The column as trimmed text (Unicode whitespace removed at both ends)."""
     c = f"CAST({quote_ident(col)} AS VARCHAR)"
     # Fast path first: text that starts and ends with a visible ASCII character needs
-    # no trimming (8x cheaper than the regular expression, which only the rest pays).
+    # no trimming (far cheaper than the regular expression, which only the rest pays).
     return (
-        f"CASE WHEN ord({c}[1]) BETWEEN 33 AND 126 AND ord({c}[-1]) BETWEEN 33 AND 126 THEN {c} "
+        f"CASE WHEN {_visible_edges(c)} THEN {c} "
         f"WHEN regexp_matches({c}, {quote_literal(EDGE_PATTERN)}) "
         f"THEN regexp_replace({c}, {quote_literal(TRIM_PATTERN)}, '', 'g') ELSE {c} END"
     )
 
 
-def _id_expr(col: str, typ: str) -> str:
-    """A string id: no spurious '.0', no stray whitespace, NULL when empty."""
+def _visible_edges(c: str) -> str:
+    """SQL: text ``c`` starts and ends with a visible ASCII character ('!' to '~').
+
+    A one-character string compares bytewise, and every byte of a non-ASCII
+    character is above '~': the test never passes text with whitespace at an edge.
+    """
+    return f"({c}[1] BETWEEN '!' AND '~' AND {c}[-1] BETWEEN '!' AND '~')"
+
+
+def _id_expr(col: str, typ: str, plain: TextFacts | None = None) -> str:
+    """A string id: no spurious '.0', no stray whitespace, NULL when empty.
+
+    ``plain``: what :func:`_text_facts` found in the column; each step that no
+    value needs is left out (the result is the same, and every query is cheaper).
+    """
     c = quote_ident(col)
     if _is_float(typ) or typ.startswith("DECIMAL"):
         missing = f"{c} IS NULL OR isnan({c})" if _is_float(typ) else f"{c} IS NULL"
+        # BIGINT below 1e18 (cheaper), HUGEINT up to 1e30: the same digits.
         return (
             f"CASE WHEN {missing} THEN NULL "
+            f"WHEN {c} = floor({c}) AND abs({c}) < 1e18 THEN CAST(CAST({c} AS BIGINT) AS VARCHAR) "
             f"WHEN {c} = floor({c}) AND abs({c}) < 1e30 THEN CAST(CAST({c} AS HUGEINT) AS VARCHAR) "
             f"ELSE CAST({c} AS VARCHAR) END"
         )
     if _is_numeric(typ):
         return f"CAST({c} AS VARCHAR)"
-    v = _text(col)
-    return (
-        f"CASE WHEN {_null_text(v)} THEN NULL "
-        f"WHEN contains({v}, '.') OR contains({v}, ',') "
-        f"THEN regexp_replace({v}, '^([0-9]+)[.,]0+$', '\\1') ELSE {v} END"
+    if plain is not None and not plain.edges:
+        if not plain.null_spelling and not plain.decimal_id:
+            return c
+        v = c
+    else:
+        v = _text(col)
+        plain = None
+    null_case = "" if plain and not plain.null_spelling else f"WHEN {_null_text(v)} THEN NULL "
+    dot_case = (
+        ""
+        if plain and not plain.decimal_id
+        else f"WHEN contains({v}, '.') OR contains({v}, ',') "
+        f"THEN regexp_replace({v}, '^([0-9]+)[.,]0+$', '\\1') "
     )
+    return f"CASE {null_case}{dot_case}ELSE {v} END"
 
 
-def _text_expr(col: str | None) -> str:
+def _text_expr(col: str | None, plain: TextFacts | None = None) -> str:
     if not col:
         return "CAST(NULL AS VARCHAR)"
+    if plain is not None and not plain.edges:
+        return quote_ident(col) if not plain.empty else f"nullif({quote_ident(col)}, '')"
     return f"nullif({_text(col)}, '')"
+
+
+@dataclass(frozen=True)
+class TextFacts:
+    """What a text column holds that the loader's normalisation would change.
+
+    Attributes
+    ----------
+    edges : bool
+        Some value starts or ends with (Unicode) whitespace.
+    null_spelling : bool
+        Some value spells a missing value ('', 'nan', 'NULL', 'n/a'...).
+    decimal_id : bool
+        Some value is a whole number written with a decimal part ('17850.0').
+    empty : bool
+        Some value is the empty string.
+    """
+
+    edges: bool
+    null_spelling: bool
+    decimal_id: bool
+    empty: bool
+
+
+def _text_facts(
+    con: duckdb.DuckDBPyConnection, columns: list[str], where: str
+) -> dict[str, TextFacts]:
+    """One pass over the text ``columns``: which normalisations any value needs.
+
+    Most files need none of them; their columns are then used as they are, instead of
+    through a CASE expression evaluated on every row by every query.
+    """
+    if not columns:
+        return {}
+    parts = []
+    for col in columns:
+        c = quote_ident(col)
+        parts += [
+            f"coalesce(bool_or(CASE WHEN {_visible_edges(c)} THEN FALSE "
+            f"ELSE regexp_matches({c}, {quote_literal(EDGE_PATTERN)}) END), FALSE)",
+            f"coalesce(bool_or(CASE WHEN strlen({c}) <= 4 THEN {_null_text(c)} ELSE FALSE END), FALSE)",
+            f"coalesce(bool_or(CASE WHEN contains({c}, '.') OR contains({c}, ',') "
+            f"THEN regexp_full_match({c}, '[0-9]+[.,]0+') ELSE FALSE END), FALSE)",
+            f"coalesce(bool_or({c} = ''), FALSE)",
+        ]
+    row = con.execute(f"SELECT {', '.join(parts)} FROM source WHERE {where}").fetchone()
+    return {col: TextFacts(*row[4 * i : 4 * i + 4]) for i, col in enumerate(columns)}
 
 
 def _num_expr(col: str, typ: str, decimal_comma: bool = False) -> str:
@@ -1087,7 +1188,23 @@ def _load(
             fix="pass the --date-format that matches them, or fix those values",
         )
 
-    cust = _id_expr(mapping.customer, types[mapping.customer])
+    text_cols = [
+        col
+        for col in dict.fromkeys(
+            (
+                mapping.customer,
+                mapping.invoice,
+                mapping.stock_code,
+                mapping.description,
+                mapping.country,
+            )
+        )
+        if col and types[col] == "VARCHAR"
+    ]
+    # Lines read several times (streamed, beyond MATERIALIZE_MAX_ROWS): one pass first
+    # finds which normalisations the text needs, and the view leaves out the others.
+    facts = _text_facts(con, text_cols, where) if total > FACTS_MIN_ROWS else {}
+    cust = _id_expr(mapping.customer, types[mapping.customer], facts.get(mapping.customer))
     numeric: dict[str, str] = {}
     for what, col in (
         ("quantity", mapping.quantity),
@@ -1105,33 +1222,55 @@ def _load(
     price = numeric.get("price", "CAST(NULL AS DOUBLE)")
     amount = numeric.get("amount", f"({qty}) * ({price})")
     if mapping.invoice:
-        invoice = _id_expr(mapping.invoice, types[mapping.invoice])
+        invoice = _id_expr(mapping.invoice, types[mapping.invoice], facts.get(mapping.invoice))
     else:
         # Starts with the date, so that no synthetic order looks like a 'C' cancellation.
         invoice = f"strftime({date_sql}, '%Y-%m-%dT%H:%M:%S') || '|' || ({cust})"
         notes.append("no invoice column: each distinct (customer, date-time) is one order")
     stock = (
-        _id_expr(mapping.stock_code, types[mapping.stock_code])
+        _id_expr(mapping.stock_code, types[mapping.stock_code], facts.get(mapping.stock_code))
         if mapping.stock_code
         else "CAST(NULL AS VARCHAR)"
     )
 
-    select = f"""
-        SELECT {invoice} AS {S.INVOICE},
+    columns_sql = f"""
+               {invoice} AS {S.INVOICE},
                {stock} AS {S.STOCK_CODE},
-               {_text_expr(mapping.description)} AS {S.DESCRIPTION},
+               {_text_expr(mapping.description, facts.get(mapping.description or ""))} AS {S.DESCRIPTION},
                {qty} AS {S.QUANTITY},
                {date_sql} AS {S.INVOICE_DATE},
                {price} AS {S.UNIT_PRICE},
                {cust} AS {S.CUSTOMER_ID},
-               {_text_expr(mapping.country)} AS {S.COUNTRY},
-               {amount} AS {S.AMOUNT}
-        FROM source WHERE {where}"""
+               {_text_expr(mapping.country, facts.get(mapping.country or ""))} AS {S.COUNTRY},
+               {amount} AS {S.AMOUNT}"""
+    select = f"SELECT {columns_sql} FROM source WHERE {where}"
     _drop(con, "lines")
+    _drop(con, LINE_ROWS_VIEW)
+    has_rows = bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_views() WHERE view_name = 'source_rows' AND NOT internal"
+        ).fetchone()[0]
+    )
     if fmt == "csv":
         # The text table is parsed once into typed lines, then dropped.
         con.execute(f"CREATE TABLE lines AS {select}")
         _drop(con, "source")
+    elif total <= LINES_TABLE_MAX_ROWS:
+        # Small inputs are normalised once into a table: the audit, the cleaning and
+        # the summaries each read the lines, and the view's per-value cleanup (trimming,
+        # ids) would run for every one of them.
+        con.execute(f"CREATE TABLE lines AS {select}")
+    elif has_rows:
+        con.execute(
+            f"CREATE VIEW {LINE_ROWS_VIEW} AS SELECT {ROW_NUMBER_COLUMN} AS _rn, {columns_sql} "
+            f"FROM source_rows WHERE {where}"
+        )
+        con.execute(
+            f"CREATE VIEW lines AS SELECT {', '.join(S.LINE_COLUMNS)} FROM {LINE_ROWS_VIEW}"
+        )
+        con.execute(
+            f"COMMENT ON VIEW lines IS {quote_literal(ROWS_COMMENT_PREFIX + LINE_ROWS_VIEW)}"
+        )
     else:
         con.execute(f"CREATE VIEW lines AS {select}")
     return LoadedData(
