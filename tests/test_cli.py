@@ -86,3 +86,16 @@ def test_features_command_real_dataset(real_path, tmp_path):
 def test_usage_error_exit_code_2(capsys):
     assert main(["run", "--no-such-option"]) == 2
     assert "No such option" in capsys.readouterr().err
+
+
+def test_background_imports_load_modules_and_stop_quietly_at_a_broken_one():
+    code = (
+        "import sys; from custseg.cli import _import_in_background; "
+        "t = _import_in_background(('custseg.knee', 'custseg_no_such_module', 'custseg.rfm')); "
+        "t.join(); print('custseg.knee' in sys.modules, 'custseg.rfm' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    # The failing import ends the thread silently (the stage that needs a module
+    # imports it again and reports the error); nothing after it is loaded.
+    assert out.stdout.split() == ["True", "False"]
+    assert out.stderr == ""

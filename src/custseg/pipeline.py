@@ -8,6 +8,7 @@ function of its own module; this module only wires them and times them.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import platform
 import time
 from collections.abc import Callable
@@ -22,6 +23,8 @@ from custseg import __version__
 from custseg import schema as S
 from custseg.cleaning import CleaningPolicy, CleaningResult, apply_policy
 from custseg.errors import CustsegError, DataError, ParameterError
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 
@@ -176,14 +179,14 @@ SINGLE_THREAD_CUSTOMERS = 50_000
 
 
 def _model_threads(n_customers: int):
-    """Context: OpenMP limited to one thread for small inputs, else unchanged."""
+    """Context: OpenMP and BLAS limited to one thread for small inputs, else unchanged."""
     import contextlib
 
     if n_customers >= SINGLE_THREAD_CUSTOMERS:
         return contextlib.nullcontext()
     from threadpoolctl import threadpool_limits
 
-    return threadpool_limits(limits=1, user_api="openmp")
+    return threadpool_limits(limits=1)
 
 
 def _scatter_sample(labels: np.ndarray, size: int, seed: int) -> np.ndarray:
@@ -264,6 +267,7 @@ def run_pipeline(
     config: PipelineConfig | None = None,
     *,
     progress: Progress | None = None,
+    renderer: Any = None,
 ) -> PipelineResult:
     """Run every stage on a transaction log.
 
@@ -275,26 +279,23 @@ def run_pipeline(
         Options; defaults match ``custseg run``.
     progress : callable, optional
         Called with the name of each stage as it starts.
+    renderer : custseg.report.FigureWorker, optional
+        A started figure worker: the figures of the report's data and
+        preprocessing sections are sent to it as soon as their data are known,
+        so that it draws them while the models are fitted (see
+        :meth:`custseg.report.FigureWorker.prefetch`). The results are the same.
 
     Returns
     -------
     PipelineResult
     """
-    from custseg.agreement import adjusted_rand, crosstab
+    # The SQL stages come first and need neither scikit-learn nor SciPy: the modelling
+    # modules are imported when their stage starts (`custseg run` imports them
+    # meanwhile in a background thread, while DuckDB works; see custseg.cli).
     from custseg.audit import audit
-    from custseg.dbscan import tune_dbscan
     from custseg.engine import connect
-    from custseg.features import (
-        FEATURE_DESCRIPTIONS,
-        FeatureTransformer,
-        default_snapshot,
-    )
-    from custseg.kmeans import KMeansSegmenter
+    from custseg.features import FEATURE_DESCRIPTIONS, default_snapshot
     from custseg.load import load_transactions
-    from custseg.outliers import flag_outliers
-    from custseg.profiles import name_clusters, segment_profiles
-    from custseg.rfm import RFMSegmenter, segment_actions
-    from custseg.selection import select_k
 
     config = (config or PipelineConfig()).validate()
     timer = _Timer(progress)
@@ -324,6 +325,8 @@ def run_pipeline(
             con, snapshot, net_returns=config.policy.returns == "net"
         )
         n_customers = len(features)
+        if cleaning.customers is None:  # streamed lines: not counted by apply_policy
+            cleaning.customers = n_customers
         k_lo, k_hi = config.k_range
         if config.k != "auto" and int(config.k) > n_customers - 1:
             raise ParameterError(
@@ -339,6 +342,8 @@ def run_pipeline(
                 fix="check the input and the cleaning options; `custseg features` still "
                 "writes the per-customer features",
             )
+        from custseg.features import FeatureTransformer
+
         transformer = FeatureTransformer(columns=config.features, method=config.transform).fit(
             features
         )
@@ -366,6 +371,30 @@ def run_pipeline(
 
         distributions = compute_line_distributions(con, "clean_lines_exact")
         feature_hist = feature_histograms(features, X, list(config.features))
+    if renderer is not None:
+        # What the report's first two sections draw is known: a second process draws
+        # those figures while this one fits the models.
+        _draw_ahead(
+            renderer,
+            config,
+            {
+                "audit": report.to_dict(),
+                "cleaning": {**cleaning.to_dict(), "snapshot": snapshot.isoformat()},
+                "features": {"transform": transformer.describe()},
+                "report_data": {
+                    "distributions": distributions.to_dict(),
+                    "feature_histograms": feature_hist.to_dict(),
+                },
+            },
+        )
+
+    from custseg.agreement import adjusted_rand, crosstab
+    from custseg.dbscan import tune_dbscan
+    from custseg.kmeans import KMeansSegmenter
+    from custseg.outliers import flag_outliers
+    from custseg.profiles import name_clusters, segment_profiles
+    from custseg.rfm import RFMSegmenter, segment_actions
+    from custseg.selection import select_k
 
     forced = None if config.k == "auto" else int(config.k)
     order_by = S.MONETARY if S.MONETARY in config.features else None
@@ -395,12 +424,16 @@ def run_pipeline(
                 minibatch_threshold=config.minibatch_threshold,
             )
         with timer.stage("kmeans"):
-            km = KMeansSegmenter(
-                selection.k,
-                order_by=order_by,
-                random_state=seed,
-                minibatch_threshold=config.minibatch_threshold,
-            ).fit(X)
+            # The scan already fitted the chosen k on everyone (same seed): reuse it.
+            if selection.model is not None and len(X_scan) == len(X):
+                km = selection.model
+            else:
+                km = KMeansSegmenter(
+                    selection.k,
+                    order_by=order_by,
+                    random_state=seed,
+                    minibatch_threshold=config.minibatch_threshold,
+                ).fit(X)
             km_labels = pd.Series(km.labels_, index=features.index, name="kmeans_cluster")
         with timer.stage("dbscan"):
             # min_samples counts the point itself: it must stay below the number of customers.
@@ -416,7 +449,7 @@ def run_pipeline(
             tuning = tune_dbscan(
                 X, sample_size=config.dbscan_sample_size, random_state=seed, **small
             )
-            db = tuning.segmenter().fit(X)
+            db = tuning.model if tuning.model is not None else tuning.segmenter().fit(X)
             db_labels = pd.Series(db.labels_, index=features.index, name="dbscan_cluster")
     with timer.stage("rfm"):
         rfm_model = RFMSegmenter().fit(features)
@@ -661,16 +694,37 @@ def _environment() -> dict:
     }
 
 
+def _draw_ahead(renderer: Any, config: PipelineConfig, part: dict[str, Any]) -> None:
+    """Send the early report figures of ``part`` (a partial summary) to ``renderer``.
+
+    Never fails the run: a figure that cannot be drawn ahead is drawn with the report.
+    """
+    if not config.report:
+        return
+    try:
+        from custseg.i18n import Translator
+        from custseg.report_builder import early_figure_jobs
+
+        jobs = early_figure_jobs(part, Translator(config.lang), fmt=config.figure_format)
+        renderer.prefetch(jobs)
+    except Exception:  # the report stage draws them instead, and reports any error
+        log.debug("figures not drawn ahead", exc_info=True)
+
+
 def run_and_write(
     data: str | Path | pd.DataFrame,
     out: Path,
     config: PipelineConfig | None = None,
     *,
     progress: Progress | None = None,
+    renderer: Any = None,
 ) -> PipelineResult:
     """Run the pipeline and write customers.csv, summary.json, report.html and figures/ into ``out``.
 
     Outputs are staged and moved into place only when all are complete.
+    ``renderer``: a started :class:`custseg.report.FigureWorker` that draws part of
+    the report's figures in a second process (start it before calling this, so that
+    its start-up overlaps the computation).
     """
     from custseg.output import (
         check_writable,
@@ -682,7 +736,7 @@ def run_and_write(
 
     config = (config or PipelineConfig()).validate()
     check_writable(Path(out))
-    result = run_pipeline(data, config, progress=progress)
+    result = run_pipeline(data, config, progress=progress, renderer=renderer)
     summary = result.summary
     summary["created"] = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     with staged_output(Path(out)) as stage:
@@ -695,7 +749,13 @@ def run_and_write(
             from custseg.report import write_report
 
             t0 = time.perf_counter()
-            write_report(summary, stage, lang=config.lang, figure_format=config.figure_format)
+            write_report(
+                summary,
+                stage,
+                lang=config.lang,
+                figure_format=config.figure_format,
+                renderer=renderer,
+            )
             summary["timings"]["report"] = round(time.perf_counter() - t0, 3)
         write_text(dumps_json(summary), stage / "summary.json")
     return result
@@ -779,7 +839,8 @@ def write_features(
     loaded = load_transactions(data, overrides=overrides, date_format=date_format, con=con)
     snapshot = dt.date.fromisoformat(as_of) if as_of else default_snapshot(con, loaded.view)
     try:
-        apply_policy(con, policy, view=loaded.view, before=snapshot.isoformat())
+        # Streamed: the feature table is the only query that follows.
+        apply_policy(con, policy, view=loaded.view, before=snapshot.isoformat(), materialize=False)
     except CustsegError as exc:
         raise exc.with_path(loaded.source) from exc
     out.parent.mkdir(parents=True, exist_ok=True)

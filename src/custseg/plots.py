@@ -82,6 +82,7 @@ __all__ = [
     "plot_silhouette_diagram",
     "render_png",
     "render_svg",
+    "isolated_style",
     "segment_colors",
     "style",
 ]
@@ -102,6 +103,9 @@ PALETTE = (
 
 DPI = 110
 """Resolution of PNG figures."""
+
+_PNG_COMPRESSION = 3
+"""zlib level of PNG files: 27 ms for the report's 16 figures (362 KB), 69 ms at 6 (298 KB)."""
 
 _BAR = PALETTE[0]
 _ACCENT = PALETTE[3]
@@ -195,6 +199,31 @@ def style() -> Iterator[None]:
         yield
 
 
+_NOT_STYLE = ("backend", "backend_fallback", "interactive", "toolbar")
+
+
+@functools.cache
+def _isolated_rc() -> dict[str, Any]:
+    import matplotlib as mpl
+
+    rc = {k: v for k, v in mpl.rcParamsDefault.items() if k not in _NOT_STYLE}
+    rc.update(_rc())
+    return rc
+
+
+@contextmanager
+def isolated_style() -> Iterator[None]:
+    """:func:`style` on top of matplotlib's defaults, whatever the global rcParams.
+
+    A figure drawn inside is the same bytes in any process (a worker, or a
+    caller who changed ``matplotlib.rcParams``); entered once per figure.
+    """
+    import matplotlib as mpl
+
+    with mpl.rc_context(rc=_isolated_rc()):
+        yield
+
+
 def _new_figure(width: float, height: float) -> Figure:
     return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
 
@@ -206,7 +235,9 @@ def render_png(fig: Figure, *, dpi: int = DPI) -> bytes:
     then the real one); drawing the Agg canvas once and encoding its buffer
     with Pillow gives the same pixels for about half the time. The image is
     stored with a 256-colour palette (no dithering): figures use a handful of
-    flat colours, and the file is about a third of a true-colour PNG.
+    flat colours, and the file is about a third of a true-colour PNG. zlib
+    level 3 (:data:`_PNG_COMPRESSION`) encodes in 40 % of the time of the
+    default level 6, for files about a fifth larger.
 
     Parameters
     ----------
@@ -233,7 +264,7 @@ def render_png(fig: Figure, *, dpi: int = DPI) -> bytes:
         palette = image.convert("RGB").quantize(
             colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
         )
-        palette.save(buffer, format="png", dpi=(dpi, dpi))
+        palette.save(buffer, format="png", dpi=(dpi, dpi), compress_level=_PNG_COMPRESSION)
     return buffer.getvalue()
 
 
@@ -829,7 +860,7 @@ def plot_elbow(
     tr: Translator,
     ax: Axes | None = None,
 ) -> Axes:
-    """Inertia against k, with the elbow found by kneed and the chosen k.
+    """Inertia against k, with the elbow found by Kneedle and the chosen k.
 
     Parameters
     ----------

@@ -36,10 +36,14 @@ from custseg.report import (
     BulletList,
     Card,
     CardGrid,
+    FigureBook,
     FigureFormat,
+    FigureJob,
     FigureTimer,
+    FigureWorker,
     Heading,
     Paragraph,
+    PlotCall,
     RawLog,
     ReportContext,
     Section,
@@ -51,7 +55,7 @@ from custseg.report import (
 )
 from custseg.schema import FREQUENCY, MONETARY, RECENCY
 
-__all__ = ["SegmentNames", "report_context", "segment_names"]
+__all__ = ["SegmentNames", "early_figure_jobs", "report_context", "segment_names"]
 
 # Defaults of the segmentation modules, used when a summary does not store them
 # (custseg.dbscan.tune_dbscan, custseg.outliers.flag_outliers).
@@ -263,7 +267,9 @@ def _levels(profile: Mapping[str, Any], tr: Translator) -> str | None:
 # ---------------------------------------------------------------------------
 
 
-def _data(summary: Mapping[str, Any], tr: Translator, fmt: FigureFormat) -> Section | None:
+def _data(
+    summary: Mapping[str, Any], tr: Translator, fmt: FigureFormat, book: FigureBook | None = None
+) -> Section | None:
     from custseg.distributions import LineDistributions
 
     stored = _get(summary, "report_data", "distributions")
@@ -285,7 +291,14 @@ def _data(summary: Mapping[str, Any], tr: Translator, fmt: FigureFormat) -> Sect
             median_line=_get(stats, "line_total", "p50"),
             median_order=_get(stats, "order_total", "p50"),
         )
-    return data_section(dist, tr, findings=findings if len(findings) else None, raw=raw, fmt=fmt)
+    return data_section(
+        dist,
+        tr,
+        findings=findings if len(findings) else None,
+        raw=raw,
+        fmt=fmt,
+        timer=FigureTimer(book),
+    )
 
 
 def _cleaning_blocks(summary: Mapping[str, Any], tr: Translator) -> list[Block]:
@@ -462,7 +475,9 @@ def _transform_blocks(summary: Mapping[str, Any], tr: Translator) -> list[Block]
     return []
 
 
-def _preprocessing(summary: Mapping[str, Any], tr: Translator, fmt: FigureFormat) -> Section | None:
+def _preprocessing(
+    summary: Mapping[str, Any], tr: Translator, fmt: FigureFormat, book: FigureBook | None = None
+) -> Section | None:
     from custseg.distributions import FeatureHistograms
 
     stored = _get(summary, "report_data", "feature_histograms")
@@ -479,6 +494,7 @@ def _preprocessing(summary: Mapping[str, Any], tr: Translator, fmt: FigureFormat
         fmt=fmt,
         before=[*_cleaning_blocks(summary, tr), *_feature_blocks(summary, tr)],
         extra=_transform_blocks(summary, tr),
+        timer=FigureTimer(book),
     )
 
 
@@ -831,7 +847,6 @@ def _dbscan_status(
 def _dbscan_blocks(
     summary: Mapping[str, Any], tr: Translator, fmt: FigureFormat, watch: FigureTimer
 ) -> list[Block]:
-    from custseg import plots
 
     db = summary.get("dbscan") or {}
     if not db:
@@ -905,15 +920,14 @@ def _dbscan_blocks(
     if curve and curve.get("curve") and db.get("eps") is not None:
         blocks.append(
             watch.figure(
-                lambda: (
-                    plots.plot_k_distance(
-                        curve["curve"],
-                        k=int(curve["k"]),
-                        eps=float(db["eps"]),
-                        knee_eps=curve.get("knee_eps"),
-                        knee_index=curve.get("knee_index"),
-                        tr=tr,
-                    ).figure
+                PlotCall(
+                    "plot_k_distance",
+                    curve["curve"],
+                    k=int(curve["k"]),
+                    eps=float(db["eps"]),
+                    knee_eps=curve.get("knee_eps"),
+                    knee_index=curve.get("knee_index"),
+                    tr=tr,
                 ),
                 id="dbscan_k_distance",
                 title=tr.t("fig.k_distance.title"),
@@ -965,12 +979,14 @@ def _dbscan_blocks(
 
 
 def _hyperparameters(
-    summary: Mapping[str, Any], tr: Translator, names: SegmentNames, fmt: FigureFormat
+    summary: Mapping[str, Any],
+    tr: Translator,
+    names: SegmentNames,
+    fmt: FigureFormat,
+    book: FigureBook | None = None,
 ) -> Section | None:
-    from custseg import plots
-
     facts = _KFacts.of(summary)
-    watch = FigureTimer()
+    watch = FigureTimer(book)
     blocks: list[Block] = []
     if facts is not None:
         km = summary.get("kmeans") or {}
@@ -981,11 +997,7 @@ def _hyperparameters(
             elbow_key = "fig.elbow.caption" if facts.knee is not None else "fig.elbow.caption_none"
             blocks.append(
                 watch.figure(
-                    lambda: (
-                        plots.plot_elbow(
-                            table, chosen_k=facts.chosen, knee=facts.knee, tr=tr
-                        ).figure
-                    ),
+                    PlotCall("plot_elbow", table, chosen_k=facts.chosen, knee=facts.knee, tr=tr),
                     id="k_elbow",
                     title=tr.t("fig.elbow.title"),
                     caption=tr.t(elbow_key, knee=facts.knee),
@@ -995,8 +1007,12 @@ def _hyperparameters(
         if {"silhouette", "calinski_harabasz", "davies_bouldin"} <= set(table.columns):
             blocks.append(
                 watch.figure(
-                    lambda: plots.plot_k_scores(
-                        table, chosen_k=facts.chosen, admissible=facts.admissible, tr=tr
+                    PlotCall(
+                        "plot_k_scores",
+                        table,
+                        chosen_k=facts.chosen,
+                        admissible=facts.admissible,
+                        tr=tr,
                     ),
                     id="k_scores",
                     title=tr.t("fig.k_scores.title"),
@@ -1015,14 +1031,13 @@ def _hyperparameters(
             )
             blocks.append(
                 watch.figure(
-                    lambda: (
-                        plots.plot_silhouette_diagram(
-                            diagram["cluster"],
-                            diagram["silhouette"],
-                            names=names.kmeans,
-                            average=chosen_row.get("silhouette"),
-                            tr=tr,
-                        ).figure
+                    PlotCall(
+                        "plot_silhouette_diagram",
+                        diagram["cluster"],
+                        diagram["silhouette"],
+                        names=names.kmeans,
+                        average=chosen_row.get("silhouette"),
+                        tr=tr,
                     ),
                     id="k_silhouette",
                     title=tr.t("fig.silhouette.title", k=facts.chosen),
@@ -1206,7 +1221,7 @@ def _kmeans_blocks(
         frame = frame.reindex([s for s in order if s in frame.index])
         blocks.append(
             watch.figure(
-                lambda: plots.plot_center_heatmap(frame, names=names.kmeans, tr=tr).figure,
+                PlotCall("plot_center_heatmap", frame, names=names.kmeans, tr=tr),
                 id="kmeans_centers",
                 title=tr.t("fig.centers.title"),
                 caption=tr.t("fig.centers.caption"),
@@ -1217,8 +1232,12 @@ def _kmeans_blocks(
     if boxes:
         blocks.append(
             watch.figure(
-                lambda: plots.plot_segment_boxplots(
-                    _key_boxes(boxes, int), names=names.kmeans, order=order, tr=tr
+                PlotCall(
+                    "plot_segment_boxplots",
+                    _key_boxes(boxes, int),
+                    names=names.kmeans,
+                    order=order,
+                    tr=tr,
                 ),
                 id="kmeans_boxplots",
                 title=tr.t("fig.segment_boxplots.title", method=tr.t("method.kmeans")),
@@ -1233,7 +1252,8 @@ def _kmeans_blocks(
         explained = _get(summary, "report_data", "pca_explained", default=[]) or []
         blocks.append(
             watch.figure(
-                lambda: plots.plot_segment_scatter(
+                PlotCall(
+                    "plot_segment_scatter",
                     points,
                     label_col="kmeans_cluster",
                     names=names.kmeans,
@@ -1295,7 +1315,7 @@ def _rfm_blocks(
         )
         blocks.append(
             watch.figure(
-                lambda: plots.plot_rfm_map(grid, names=names.rfm, tr=tr).figure,
+                PlotCall("plot_rfm_map", grid, names=names.rfm, tr=tr),
                 id="rfm_map",
                 title=tr.t("fig.rfm_map.title"),
                 caption=caption,
@@ -1340,8 +1360,12 @@ def _rfm_blocks(
     if boxes and order:
         blocks.append(
             watch.figure(
-                lambda: plots.plot_segment_boxplots(
-                    _key_boxes(boxes, str), names=names.rfm, order=order, tr=tr
+                PlotCall(
+                    "plot_segment_boxplots",
+                    _key_boxes(boxes, str),
+                    names=names.rfm,
+                    order=order,
+                    tr=tr,
                 ),
                 id="rfm_boxplots",
                 title=tr.t("fig.segment_boxplots.title", method=tr.t("method.rfm")),
@@ -1452,11 +1476,13 @@ def _dbscan_segment_blocks(
 
 
 def _segments(
-    summary: Mapping[str, Any], tr: Translator, names: SegmentNames, fmt: FigureFormat
+    summary: Mapping[str, Any],
+    tr: Translator,
+    names: SegmentNames,
+    fmt: FigureFormat,
+    book: FigureBook | None = None,
 ) -> Section | None:
-    from custseg import plots
-
-    watch = FigureTimer()
+    watch = FigureTimer(book)
     blocks: list[Block] = []
     blocks.extend(_kmeans_blocks(summary, tr, names, fmt, watch))
     groups: dict[str, pd.DataFrame] = {}
@@ -1475,7 +1501,7 @@ def _segments(
         top = groups[first].iloc[0]
         group_names = {"kmeans": names.kmeans, "rfm": names.rfm}
         shares_figure = watch.figure(
-            lambda: plots.plot_segment_shares(groups, names=group_names, tr=tr),
+            PlotCall("plot_segment_shares", groups, names=group_names, tr=tr),
             id="segment_shares",
             title=tr.t("fig.shares.title"),
             caption=tr.t(
@@ -1831,7 +1857,11 @@ def _appendix(
 
 
 def report_context(
-    summary: Mapping[str, Any], tr: Translator, *, fmt: FigureFormat = "png"
+    summary: Mapping[str, Any],
+    tr: Translator,
+    *,
+    fmt: FigureFormat = "png",
+    renderer: FigureWorker | None = None,
 ) -> ReportContext:
     """Every section of the report, drawn from a run's summary.
 
@@ -1844,12 +1874,19 @@ def report_context(
         Report language.
     fmt : {"png", "svg"}, default "png"
         Figure format.
+    renderer : FigureWorker, optional
+        A started worker process that draws a share of the figures; without
+        one every figure is drawn here, one after the other. The figures are
+        the same bytes either way.
 
     Returns
     -------
     ReportContext
-        The appendix's timing table holds the wall-clock and CPU seconds
-        spent drawing each group of figures.
+        The appendix's timing table holds, for each group of figures, the
+        wall-clock and CPU seconds spent drawing its figures (summed over the
+        figures, in whichever process drew each, so with a worker the rows can
+        add up to more than the elapsed time), the plotting library's import
+        and the text and tables (this process).
 
     Raises
     ------
@@ -1865,23 +1902,27 @@ def report_context(
     import custseg.plots  # noqa: F401  (timed on its own: matplotlib's import is not cheap)
 
     loaded, loaded_cpu = time.perf_counter() - start, time.process_time() - cpu
+    book = FigureBook()
     names = segment_names(summary, tr)
     built = [
-        _data(summary, tr, fmt),
-        _preprocessing(summary, tr, fmt),
+        _data(summary, tr, fmt, book),
+        _preprocessing(summary, tr, fmt, book),
         _methods(summary, tr),
-        _hyperparameters(summary, tr, names, fmt),
-        _segments(summary, tr, names, fmt),
+        _hyperparameters(summary, tr, names, fmt, book),
+        _segments(summary, tr, names, fmt, book),
         _comparison(summary, tr, names, fmt),
     ]
     sections = [s for s in built if s is not None]
+    text = time.perf_counter() - start - loaded
+    text_cpu = time.process_time() - cpu - loaded_cpu
+    book.draw(sections, renderer)
     timings: dict[str, float] = {"plotting_import": loaded}
     cpu_timings: dict[str, float] = {"plotting_import": loaded_cpu}
     for section in sections:
         timings.update(section.timings)
         cpu_timings.update(section.cpu_timings)
-    timings["report_text"] = time.perf_counter() - start - sum(timings.values())
-    cpu_timings["report_text"] = time.process_time() - cpu - sum(cpu_timings.values())
+    timings["report_text"] = text
+    cpu_timings["report_text"] = text_cpu
     sections.append(_appendix(summary, tr, fmt, timings, cpu_timings))
     audit = summary.get("audit") or {}
     totals = _get(summary, "report_data", "distributions", "totals", default={}) or {}
@@ -1894,3 +1935,20 @@ def report_context(
         generated_on=summary.get("created"),
         version=str(summary.get("custseg_version") or ReportContext.version),
     )
+
+
+def early_figure_jobs(
+    summary: Mapping[str, Any], tr: Translator, *, fmt: FigureFormat = "png"
+) -> list[FigureJob]:
+    """The figures of the data and preprocessing sections, as jobs to draw ahead.
+
+    ``summary`` needs only what those sections read (``audit``, ``cleaning``,
+    ``features`` and ``report_data``'s ``distributions`` and
+    ``feature_histograms``): the pipeline has them before it fits any model, so
+    a :class:`~custseg.report.FigureWorker` can draw these figures meanwhile
+    (:meth:`~custseg.report.FigureWorker.prefetch`).
+    """
+    book = FigureBook()
+    _data(summary, tr, fmt, book)
+    _preprocessing(summary, tr, fmt, book)
+    return list(book.jobs)
