@@ -761,10 +761,13 @@ def run_and_write(
     return result
 
 
-def rebuild_report(directory: Path, *, lang: str = "en", figure_format: str = "png") -> float:
+def rebuild_report(
+    directory: Path, *, lang: str = "en", figure_format: str = "png", renderer: Any = None
+) -> float:
     """Rebuild report.html and figures/ of a previous run from its summary.json.
 
-    Returns the seconds it took.
+    ``renderer``: a started :class:`custseg.report.FigureWorker` drawing a share of
+    the figures. Returns the seconds it took.
     """
     import json
 
@@ -794,7 +797,7 @@ def rebuild_report(directory: Path, *, lang: str = "en", figure_format: str = "p
         )
     t0 = time.perf_counter()
     with staged_output(directory) as stage:
-        write_report(summary, stage, lang=lang, figure_format=figure_format)
+        write_report(summary, stage, lang=lang, figure_format=figure_format, renderer=renderer)
     return time.perf_counter() - t0
 
 
