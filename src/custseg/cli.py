@@ -406,7 +406,6 @@ def report(
 ) -> None:
     """Rebuild report.html and figures/ from a previous run's outputs, without recomputing."""
     from custseg.pipeline import rebuild_report
-
     from custseg.report import FigureWorker
 
     # A second process draws half the figures; it starts first, so that its start-up
