@@ -1163,7 +1163,10 @@ _EN.update(
         "col.cpu_time": "CPU time",
         "table.timings.note": (
             "Wall-clock time depends on the load of the machine; CPU time is the processor time "
-            "this report itself took."
+            "this report itself took. Each figure row adds up the time of its figures wherever "
+            "they were drawn: the run has a second process draw some of them while the "
+            "models are fitted and share the rest, so the total can exceed the time the report "
+            "stage took (\"report\" in the timings of summary.json)."
         ),
         "timing.hyperparameter_figures": "Figures: choosing hyper-parameters",
         "timing.segment_figures": "Figures: segments",
@@ -1805,7 +1808,11 @@ _FR.update(
         "col.cpu_time": "Temps processeur",
         "table.timings.note": (
             "La durée réelle dépend de la charge de la machine ; le temps processeur est celui "
-            "que ce rapport a lui-même consommé."
+            "que ce rapport a lui-même consommé. Chaque ligne de figures additionne le temps de "
+            "ses figures, quel que soit le processus qui les a dessinées : le calcul fait "
+            "dessiner une partie d’entre elles par un second processus pendant l’ajustement des "
+            "modèles et partage les autres, si bien que le total peut dépasser la durée de "
+            "l’étape du rapport (« report » dans les durées de summary.json)."
         ),
         "timing.hyperparameter_figures": "Figures : choix des hyperparamètres",
         "timing.segment_figures": "Figures : segments",
