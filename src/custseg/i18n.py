@@ -1166,7 +1166,7 @@ _EN.update(
             "this report itself took. Each figure row adds up the time of its figures wherever "
             "they were drawn: the run has a second process draw some of them while the "
             "models are fitted and share the rest, so the total can exceed the time the report "
-            "stage took (\"report\" in the timings of summary.json)."
+            'stage took ("report" in the timings of summary.json).'
         ),
         "timing.hyperparameter_figures": "Figures: choosing hyper-parameters",
         "timing.segment_figures": "Figures: segments",
