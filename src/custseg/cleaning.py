@@ -130,7 +130,8 @@ def apply_policy(
     view: str = "lines",
     before: str | None = None,
     materialize: bool = True,
-) -> CleaningResult:
+    count: bool = True,
+) -> CleaningResult | None:
     """Create views ``clean_lines`` and ``return_lines`` from ``view``.
 
     Also ``_tagged``: every line with a customer id, one copy of each exact
@@ -151,15 +152,21 @@ def apply_policy(
         as in the pipeline). False, or beyond that size, it stays a view that each
         query streams from the input; the customers are then not counted here
         (``customers`` is None: count the feature table's rows).
+    count : bool, default True
+        Count the rows each rule removes (a pass over the lines, and its own over
+        the ids). False: only the views are made, streamed, and None is returned
+        (for the feature table alone: :func:`custseg.pipeline.write_features` counts
+        only when no line is left, to say why).
 
     Returns
     -------
-    CleaningResult
+    CleaningResult or None
+        None when ``count`` is False.
 
     Raises
     ------
     DataError
-        When no line is left.
+        When no line is left (only when counting).
     """
     policy.validate()
     inv, qty, price, cust, code, date = (
@@ -171,10 +178,18 @@ def apply_policy(
         S.INVOICE_DATE,
     )
     cols = ", ".join(S.LINE_COLUMNS)
-    # One pass for the totals and whether the file has quantities at all.
-    total, with_id, has_qty = con.execute(
-        f"SELECT count(*), count({cust}), count({qty}) > 0 FROM {view}"
-    ).fetchone()
+    if count:
+        # One pass for the totals and whether the file has quantities at all.
+        total, with_id, has_qty = con.execute(
+            f"SELECT count(*), count({cust}), count({qty}) > 0 FROM {view}"
+        ).fetchone()
+    else:
+        # Whether the file has quantities at all: stops at the first one.
+        has_qty = con.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {view} WHERE {qty} IS NOT NULL)"
+        ).fetchone()[0]
+        total = with_id = 0
+        materialize = False
     base = f"(SELECT * FROM {view} WHERE {cust} IS NOT NULL)"
     _drop_relation(con, "_tagged")
     _drop_relation(con, "_duplicate_rows")
@@ -221,6 +236,8 @@ def apply_policy(
         f"CREATE OR REPLACE VIEW clean_lines AS SELECT {cols} FROM _tagged WHERE _rule IS NULL"
     )
     con.execute(f"CREATE OR REPLACE VIEW return_lines AS SELECT {cols} FROM _tagged WHERE _return")
+    if not count:
+        return None
 
     # One pass for the rows each rule removes, the customers kept (counted on a table
     # only: on streamed lines the feature table counts them) and the return lines.

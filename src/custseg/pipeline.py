@@ -842,8 +842,8 @@ def write_features(
     loaded = load_transactions(data, overrides=overrides, date_format=date_format, con=con)
     snapshot = dt.date.fromisoformat(as_of) if as_of else default_snapshot(con, loaded.view)
     try:
-        # Streamed: the feature table is the only query that follows.
-        apply_policy(con, policy, view=loaded.view, before=snapshot.isoformat(), materialize=False)
+        # Streamed, and nothing counted: the feature table is the only query that follows.
+        apply_policy(con, policy, view=loaded.view, before=snapshot.isoformat(), count=False)
     except CustsegError as exc:
         raise exc.with_path(loaded.source) from exc
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -857,6 +857,13 @@ def write_features(
         sql = f"SELECT * REPLACE (CAST({S.MONETARY} AS DOUBLE) AS {S.MONETARY}) FROM ({sql})"
         con.execute(f"COPY ({sql}) TO {quote_literal(tmp)} (FORMAT parquet, COMPRESSION zstd)")
         n = con.execute(f"SELECT count(*) FROM read_parquet({quote_literal(tmp)})").fetchone()[0]
+        if n == 0:
+            # No customer left: counting the rows each rule removed raises the error
+            # that says why (DataError, "no line is left after cleaning (...)").
+            try:
+                apply_policy(con, policy, view=loaded.view, before=snapshot.isoformat())
+            except CustsegError as exc:
+                raise exc.with_path(loaded.source) from exc
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
