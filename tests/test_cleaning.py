@@ -192,3 +192,32 @@ def test_dedup_by_position_equals_select_distinct(tmp_path_factory, rows):
         if base is not None:
             assert other[:3] == base[:3]
             pd.testing.assert_frame_equal(other[3], base[3])
+
+
+def test_numeric_ids_hashed_as_numbers_find_the_same_duplicates(large_paths, tmp_path):
+    # A parquet file with float ids: duplicates are found by hashing the number itself
+    # (not its text), so -0.0 and 0.0 (both the id "0") must still be one customer,
+    # and NaN (no id) must stay out.
+    rows = [
+        ("600", "85123A", "HEART", 2, _T, 2.55, 17850.0, "United Kingdom"),
+        ("600", "85123A", "HEART", 2, _T, 2.55, 17850.0, "United Kingdom"),  # copy
+        ("601", "22423", "CAKESTAND", 1, _T, 12.75, -0.0, "France"),
+        ("601", "22423", "CAKESTAND", 1, _T, 12.75, 0.0, "France"),  # copy of id "0"
+        ("602", "22423", "CAKESTAND", 1, _T, 12.75, float("nan"), "France"),  # no id
+        ("602", "22423", "CAKESTAND", 1, _T, 12.75, float("nan"), "France"),
+    ]
+    df = pd.DataFrame(rows, columns=UCI_COLUMNS)
+    df.to_parquet(tmp_path / "ids.parquet")
+    data = load_transactions(tmp_path / "ids.parquet")
+    view_sql = data.con.execute(
+        "SELECT sql FROM duckdb_views() WHERE view_name = '_lines_rn'"
+    ).fetchone()[0]
+    assert "_cust_key" in view_sql  # the large path really hashes the number
+    res = apply_policy(data.con, CleaningPolicy(), before="2011-12-10")
+    removed = _removed(res)
+    assert removed["missing_customer_id"] == 2
+    assert removed["exact_duplicates"] == 2
+    assert res.rows_kept == 2
+    feats = exact_customer_features(data.con, dt.date(2011, 12, 10))
+    assert sorted(feats.index) == ["0", "17850"]
+    assert feats.loc["0", "monetary"] == pytest.approx(12.75)

@@ -19,6 +19,7 @@ from custseg import schema as S
 from custseg.audit import NON_PRODUCT_RULE, PRODUCT_CODE_PATTERN
 from custseg.engine import MATERIALIZE_MAX_ROWS, ROWS_COMMENT_PREFIX
 from custseg.errors import DataError, ParameterError
+from custseg.load import CUSTOMER_KEY_COLUMN
 
 
 @dataclass(frozen=True)
@@ -319,21 +320,35 @@ def _without_duplicates(
     which compares the columns themselves: the result stays exact.
     """
     cols = ", ".join(S.LINE_COLUMNS)
-    with_id = f"{S.CUSTOMER_ID} IS NOT NULL"
+    # The loader's view of a file has a customer key as discriminating as the text id
+    # and cheaper (the number itself): the hashes use it, the exact comparison the ids.
+    key = CUSTOMER_KEY_COLUMN if _has_column(con, relation, CUSTOMER_KEY_COLUMN) else S.CUSTOMER_ID
+    hashed = ", ".join(key if c == S.CUSTOMER_ID else c for c in S.LINE_COLUMNS)
+    with_id = f"{key} IS NOT NULL"
     con.execute(
         f"""CREATE TEMP TABLE _duplicate_rows AS
             WITH seen_twice AS (
-                SELECT h FROM (SELECT hash({cols}) AS h FROM {relation} WHERE {with_id})
+                SELECT h FROM (SELECT hash({hashed}) AS h FROM {relation} WHERE {with_id})
                 GROUP BY h HAVING count(*) > 1
             ), copies AS (
                 SELECT {position} AS pos, {cols} FROM {relation}
-                WHERE {with_id} AND hash({cols}) IN (SELECT h FROM seen_twice)
+                WHERE {with_id} AND hash({hashed}) IN (SELECT h FROM seen_twice)
             )
             SELECT unnest(list_sort(list(pos))[2:]) AS pos FROM copies GROUP BY {cols}"""
     )
     return (
         f"(SELECT {cols} FROM {relation} WHERE {with_id} "
         f"AND {position} NOT IN (SELECT pos FROM _duplicate_rows))"
+    )
+
+
+def _has_column(con: duckdb.DuckDBPyConnection, relation: str, column: str) -> bool:
+    """``relation`` (a table or view) has ``column``."""
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_columns() WHERE table_name = ? AND column_name = ?",
+            [relation, column],
+        ).fetchone()[0]
     )
 
 

@@ -199,6 +199,9 @@ FACTS_MIN_ROWS = LINES_TABLE_MAX_ROWS
 any value needs (:func:`_text_facts`); the view then leaves out the others."""
 
 ROW_NUMBER_COLUMN = "file_row_number"  # DuckDB's name for a parquet line's position
+CUSTOMER_KEY_COLUMN = "_cust_key"
+"""In :data:`LINE_ROWS_VIEW`: equal for two lines exactly when their customer_id is,
+cheaper to hash than the text id (see :func:`_customer_key`)."""
 LINE_ROWS_VIEW = "_lines_rn"
 """Parquet input: the canonical lines with their position in the file, column ``_rn``;
 the view ``lines`` selects its canonical columns and carries the comment
@@ -751,6 +754,21 @@ def _id_expr(col: str, typ: str, plain: TextFacts | None = None) -> str:
     return f"CASE {null_case}{dot_case}ELSE {v} END"
 
 
+def _customer_key(col: str, typ: str, cust: str) -> str:
+    """SQL: a value equal for two lines exactly when their ``customer_id`` is, NULL with it.
+
+    For a numeric column, the number itself (``+ 0.0`` makes -0.0 and 0.0 one value,
+    as their text is): comparing and hashing it spares the per-line conversion to
+    text. Otherwise the ``customer_id`` expression.
+    """
+    c = quote_ident(col)
+    if _is_float(typ):
+        return f"CASE WHEN isnan({c}) THEN NULL ELSE {c} + 0.0 END"
+    if _is_numeric(typ):
+        return c
+    return cust
+
+
 def _text_expr(col: str | None, plain: TextFacts | None = None) -> str:
     if not col:
         return "CAST(NULL AS VARCHAR)"
@@ -1261,8 +1279,10 @@ def _load(
         # ids) would run for every one of them.
         con.execute(f"CREATE TABLE lines AS {select}")
     elif has_rows:
+        key = _customer_key(mapping.customer, types[mapping.customer], cust)
         con.execute(
-            f"CREATE VIEW {LINE_ROWS_VIEW} AS SELECT {ROW_NUMBER_COLUMN} AS _rn, {columns_sql} "
+            f"CREATE VIEW {LINE_ROWS_VIEW} AS SELECT {ROW_NUMBER_COLUMN} AS _rn, "
+            f"{key} AS {CUSTOMER_KEY_COLUMN}, {columns_sql} "
             f"FROM source_rows WHERE {where}"
         )
         con.execute(
