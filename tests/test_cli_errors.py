@@ -346,3 +346,29 @@ def test_input_notes_are_warnings_unless_quiet(tmp_path, capsys):
         main(["-q", "run", "--no-report", "-i", src, "-o", str(tmp_path / "o2"), "--k", "2"]) == 0
     )
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("command", ["features", "run"])
+def test_memory_exhausted_under_the_limit_is_one_line_with_the_fix(
+    real_path, tmp_path, capsys, command
+):
+    # DuckDB's limit too small for the real dataset: not a "damaged file", not an internal
+    # error, but exit 2 with what happened and the option that fixes it; nothing written.
+    out = tmp_path / ("f.parquet" if command == "features" else "out")
+    args = (
+        [str(real_path), "--out", str(out)]
+        if command == "features"
+        else [
+            "--input",
+            str(real_path),
+            "--out",
+            str(out),
+            "--no-report",
+        ]
+    )
+    assert main(["--quiet", command, *args, "--memory-limit", "2MB"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("custseg: error: DuckDB ran out of memory under its limit (")
+    assert "Pass a larger --memory-limit" in err and "CUSTSEG_TEMP_DIR" in err
+    assert "\n" not in err and "Traceback" not in err
+    assert not out.exists()

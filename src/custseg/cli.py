@@ -115,6 +115,13 @@ AsOfOpt = Annotated[
         "--as-of", help="Snapshot date YYYY-MM-DD (default: the day after the last invoice)."
     ),
 ]
+MemoryLimitOpt = Annotated[
+    str,
+    typer.Option(
+        "--memory-limit",
+        help="DuckDB memory limit (e.g. 3GB); beyond it work spills to $CUSTSEG_TEMP_DIR.",
+    ),
+]
 
 
 def _overrides(
@@ -222,6 +229,7 @@ def run(
     non_product: NonProductOpt = KeepDrop.drop,
     duplicates: DuplicatesOpt = KeepDrop.drop,
     as_of: AsOfOpt = None,
+    memory_limit: MemoryLimitOpt = "3GB",
     lang: Annotated[Lang, typer.Option("--lang", help="Language of the report.")] = Lang.en,
     figure_format: Annotated[
         FigureFormat, typer.Option("--figure-format", help="Format of the files in figures/.")
@@ -258,6 +266,7 @@ def run(
             customer_col, date_col, invoice_col, quantity_col, price_col, amount_col, stock_col
         ),
         date_format=date_format,
+        memory_limit=memory_limit,
         lang=lang.value,
         figure_format=figure_format.value,
         report=not no_report,
@@ -362,10 +371,7 @@ def features_cmd(
     non_product: NonProductOpt = KeepDrop.drop,
     duplicates: DuplicatesOpt = KeepDrop.drop,
     as_of: AsOfOpt = None,
-    memory_limit: Annotated[
-        str,
-        typer.Option("--memory-limit", help="DuckDB memory limit; beyond it work spills to disk."),
-    ] = "3GB",
+    memory_limit: MemoryLimitOpt = "3GB",
     customer_col: CustomerCol = None,
     date_col: DateCol = None,
     invoice_col: InvoiceCol = None,
@@ -512,6 +518,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if received:
             return _interrupted(received[0], debug)
+        if type(exc).__name__ == "OutOfMemoryException":  # duckdb's (not imported here)
+            return _fail(_out_of_memory_line(exc), 2, debug)
         if hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int):
             # A usage error found by the option parser (unknown option, value of the wrong type).
             if type(exc).__name__ == "NoArgsIsHelpError":
@@ -532,6 +540,24 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(sig, old)
         package_log.removeHandler(handler)
         package_log.setLevel(level)
+
+
+def _out_of_memory_line(exc: BaseException) -> str:
+    """The one line for DuckDB running out of memory under its limit: what, and the fix."""
+    import os
+
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "out of memory"
+    detail = detail.removeprefix("Out of Memory Error: ")
+    try:
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+        have = f" (this machine has {ram:.0f} GB)"
+    except (ValueError, OSError, AttributeError):
+        have = ""
+    return (
+        f"custseg: error: DuckDB ran out of memory under its limit ({detail}). "
+        f"Pass a larger --memory-limit{have}, and set CUSTSEG_TEMP_DIR to a disk with room "
+        "for what spills."
+    )
 
 
 def entry() -> None:

@@ -541,8 +541,13 @@ def _duck_reason(exc: BaseException) -> str:
     return text[:240]
 
 
-def _is_interrupt(exc: BaseException) -> bool:
-    return isinstance(exc, duckdb.InterruptException) or "interrupted" in str(exc).lower()
+def _not_the_input(exc: BaseException) -> bool:
+    """A DuckDB error that says nothing about the input: Ctrl-C, or memory exhausted
+    under the limit (re-raised as such: the CLI gives the fix, a larger --memory-limit)."""
+    return (
+        isinstance(exc, (duckdb.InterruptException, duckdb.OutOfMemoryException))
+        or "interrupted" in str(exc).lower()
+    )
 
 
 def _read_csv(
@@ -563,7 +568,7 @@ def _read_csv(
                 _drop(con, "source")
                 con.execute(f"CREATE TABLE source AS SELECT * FROM read_csv({lit}, {opts})")
             except duckdb.Error as exc:
-                if _is_interrupt(exc):
+                if _not_the_input(exc):
                     raise
                 if "not utf-8 encoded" in str(exc).lower() and i + 1 < len(encodings):
                     continue
@@ -640,7 +645,7 @@ def _source_relation(
                 f"CREATE VIEW source_rows AS SELECT * FROM read_parquet({lit}, file_row_number = true)"
             )
     except duckdb.Error as exc:
-        if _is_interrupt(exc):
+        if _not_the_input(exc):
             raise
         raise InputFileError(
             f"cannot be read as parquet: the file is damaged or truncated ({_duck_reason(exc)})",
@@ -882,7 +887,7 @@ def _check_date_format(con: duckdb.DuckDBPyConnection, fmt: str) -> None:
     try:
         con.execute(f"SELECT try_strptime('2011-01-01', {quote_literal(fmt)})").fetchone()
     except duckdb.Error as exc:
-        if _is_interrupt(exc):
+        if _not_the_input(exc):
             raise
         raise ParameterError(
             f"--date-format '{fmt}' is not a valid strptime format ({_duck_reason(exc)})",
@@ -1143,7 +1148,7 @@ def load_transactions(
         loaded = _load(con, source, fmt, notes, delimiter, mapping, overrides, date_format)
     except (duckdb.IOException, duckdb.InvalidInputException) as exc:
         # A damaged page deep in a parquet file shows only when it is read.
-        if _is_interrupt(exc):
+        if _not_the_input(exc):
             raise
         raise InputFileError(
             f"cannot be read ({_duck_reason(exc)})",
