@@ -15,6 +15,7 @@ Steps whose prerequisites are another step's output read them from WORKDIR:
 from __future__ import annotations
 
 import json
+import os
 import resource
 import sys
 import time
@@ -64,7 +65,9 @@ def custseg_step(step: str, path: Path, work: Path) -> dict:
         from custseg.pipeline import write_features
 
         t0 = time.perf_counter()
-        n = write_features(path, features_file, memory_limit=cfg.memory_limit)
+        # CUSTSEG_MEMORY_LIMIT: the value of --memory-limit (1B lines need about 10GB).
+        limit = os.environ.get("CUSTSEG_MEMORY_LIMIT") or cfg.memory_limit
+        n = write_features(path, features_file, memory_limit=limit)
         return {"seconds": time.perf_counter() - t0, "detail": {"customers": int(n)}}
     if step in ("kselect", "cluster"):
         import pandas as pd
