@@ -119,7 +119,9 @@ MemoryLimitOpt = Annotated[
     str,
     typer.Option(
         "--memory-limit",
-        help="DuckDB memory limit (e.g. 3GB); beyond it work spills to $CUSTSEG_TEMP_DIR.",
+        help="DuckDB memory limit (e.g. 8GB); beyond it work spills to $CUSTSEG_TEMP_DIR. "
+        "auto: 3GB, or 10 bytes a line for inputs over about 320 million lines, at most half "
+        "of this machine's memory.",
     ),
 ]
 
@@ -229,7 +231,7 @@ def run(
     non_product: NonProductOpt = KeepDrop.drop,
     duplicates: DuplicatesOpt = KeepDrop.drop,
     as_of: AsOfOpt = None,
-    memory_limit: MemoryLimitOpt = "3GB",
+    memory_limit: MemoryLimitOpt = "auto",
     lang: Annotated[Lang, typer.Option("--lang", help="Language of the report.")] = Lang.en,
     figure_format: Annotated[
         FigureFormat, typer.Option("--figure-format", help="Format of the files in figures/.")
@@ -371,7 +373,7 @@ def features_cmd(
     non_product: NonProductOpt = KeepDrop.drop,
     duplicates: DuplicatesOpt = KeepDrop.drop,
     as_of: AsOfOpt = None,
-    memory_limit: MemoryLimitOpt = "3GB",
+    memory_limit: MemoryLimitOpt = "auto",
     customer_col: CustomerCol = None,
     date_col: DateCol = None,
     invoice_col: InvoiceCol = None,

@@ -15,6 +15,17 @@ import duckdb
 
 DEFAULT_MEMORY_LIMIT = "3GB"
 
+AUTO_MEMORY_LIMIT = "auto"
+"""``--memory-limit auto`` (the default of ``custseg run`` and ``custseg features``):
+:data:`DEFAULT_MEMORY_LIMIT` (3 GB), raised to :data:`BYTES_PER_LINE` per input line
+for very large inputs, and at most half of the machine's memory (see
+:func:`auto_memory_limit`)."""
+
+BYTES_PER_LINE = 10
+"""DuckDB memory per input line that the per-customer aggregation of a very large input
+needs: 1 billion lines ran out of memory under 3 GB (``count(DISTINCT ...)`` per
+customer does not spill enough) and finished under 10 GB (benchmarks/RESULTS.md)."""
+
 MATERIALIZE_MAX_ROWS = 10_000_000
 """Up to this many lines, a stage that reads its input many times copies it once into
 a temporary table (about 120 bytes a line in memory, spilled beyond the memory
@@ -40,7 +51,8 @@ def connect(
     ----------
     memory_limit : str, optional
         DuckDB memory limit (e.g. ``"3GB"``); beyond it, operators spill to
-        ``temp_directory``. ``None`` keeps DuckDB's default (80% of RAM).
+        ``temp_directory``. ``None`` keeps DuckDB's default (80% of RAM). ``"auto"``
+        starts at 3 GB; :func:`size_memory` then sizes it for the input.
     threads : int, optional
         Worker threads; default: all cores.
     temp_directory : path, optional
@@ -52,6 +64,8 @@ def connect(
     duckdb.DuckDBPyConnection
     """
     con = duckdb.connect(database=":memory:")
+    if memory_limit == AUTO_MEMORY_LIMIT:  # until the input's size is known: see size_memory
+        memory_limit = DEFAULT_MEMORY_LIMIT
     if memory_limit:
         con.execute(f"SET memory_limit = '{memory_limit}'")
     if threads:
@@ -63,6 +77,44 @@ def connect(
     # Row order of intermediate results never matters to us; not keeping it saves memory.
     con.execute("SET preserve_insertion_order = false")
     return con
+
+
+def auto_memory_limit(lines: int, *, machine_bytes: int | None = None) -> str:
+    """The memory limit ``auto`` stands for, for an input of ``lines`` lines.
+
+    3 GB (:data:`DEFAULT_MEMORY_LIMIT`) up to about 320 million lines; beyond,
+    :data:`BYTES_PER_LINE` bytes a line; never more than half of the machine's
+    memory (``machine_bytes``, default: this machine's), nor less than 3 GB.
+
+    Examples
+    --------
+    >>> auto_memory_limit(541_909, machine_bytes=24 * 2**30)
+    '3GB'
+    >>> auto_memory_limit(1_000_000_000, machine_bytes=24 * 2**30)
+    '9536MiB'
+    >>> auto_memory_limit(5_000_000_000, machine_bytes=24 * 2**30)
+    '12288MiB'
+    """
+    import os
+
+    if machine_bytes is None:
+        try:
+            machine_bytes = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (ValueError, OSError, AttributeError):
+            machine_bytes = 0
+    floor = 3 * 2**30  # DEFAULT_MEMORY_LIMIT
+    wanted = lines * BYTES_PER_LINE
+    if wanted <= floor:
+        return DEFAULT_MEMORY_LIMIT
+    if machine_bytes:
+        wanted = min(wanted, machine_bytes // 2)
+    return f"{max(wanted, floor) // 2**20}MiB"
+
+
+def size_memory(con: duckdb.DuckDBPyConnection, memory_limit: str | None, lines: int) -> None:
+    """With ``memory_limit`` "auto", set the connection's limit for an input of ``lines``."""
+    if memory_limit == AUTO_MEMORY_LIMIT:
+        con.execute(f"SET memory_limit = '{auto_memory_limit(lines)}'")
 
 
 def quote_ident(name: str) -> str:

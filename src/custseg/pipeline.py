@@ -86,7 +86,7 @@ class PipelineConfig:
     minibatch_threshold: int = 1_000_000
     k_scan_sample_size: int = 200_000
     dbscan_sample_size: int = 20_000
-    memory_limit: str | None = "3GB"
+    memory_limit: str | None = "auto"
 
     def validate(self) -> PipelineConfig:
         """Raise :class:`ParameterError` on options out of range."""
@@ -293,7 +293,7 @@ def run_pipeline(
     # modules are imported when their stage starts (`custseg run` imports them
     # meanwhile in a background thread, while DuckDB works; see custseg.cli).
     from custseg.audit import audit
-    from custseg.engine import connect
+    from custseg.engine import connect, size_memory
     from custseg.features import FEATURE_DESCRIPTIONS, default_snapshot
     from custseg.load import load_transactions
 
@@ -306,6 +306,7 @@ def run_pipeline(
         loaded = load_transactions(
             data, overrides=config.overrides, date_format=config.date_format, con=con
         )
+        size_memory(con, config.memory_limit, loaded.rows)
     with timer.stage("audit"):
         report = audit(con, loaded.view)
     with timer.stage("clean"):
@@ -809,7 +810,7 @@ def write_features(
     as_of: str | None = None,
     overrides: dict | None = None,
     date_format: str | None = None,
-    memory_limit: str | None = "3GB",
+    memory_limit: str | None = "auto",
 ) -> int:
     """Compute the per-customer feature table and write it to a parquet file (atomically).
 
@@ -818,7 +819,7 @@ def write_features(
     import os
     import tempfile
 
-    from custseg.engine import connect, quote_literal
+    from custseg.engine import connect, quote_literal, size_memory
     from custseg.errors import OutputError
     from custseg.features import customer_features_sql, default_snapshot
     from custseg.load import load_transactions
@@ -840,6 +841,7 @@ def write_features(
             ) from None
     con = connect(memory_limit=memory_limit)
     loaded = load_transactions(data, overrides=overrides, date_format=date_format, con=con)
+    size_memory(con, memory_limit, loaded.rows)
     snapshot = dt.date.fromisoformat(as_of) if as_of else default_snapshot(con, loaded.view)
     try:
         # Streamed, and nothing counted: the feature table is the only query that follows.

@@ -1,0 +1,43 @@
+"""custseg.engine: the DuckDB connection and the memory limit sized for the input."""
+
+from __future__ import annotations
+
+import pytest
+
+from custseg.engine import auto_memory_limit, connect, size_memory
+
+GiB = 2**30
+
+
+@pytest.mark.parametrize(
+    ("lines", "machine", "expected"),
+    [
+        (541_909, 24 * GiB, "3GB"),  # the real dataset
+        (100_000_000, 24 * GiB, "3GB"),  # 1 GB at 10 bytes a line: the 3 GB floor
+        (1_000_000_000, 24 * GiB, "9536MiB"),  # 10e9 bytes: what 1B lines needed
+        (5_000_000_000, 24 * GiB, "12288MiB"),  # capped at half of the machine
+        (400_000_000, 8 * GiB, "3814MiB"),  # 4e9 bytes, under the 4 GiB cap
+        (1_000_000_000, 4 * GiB, "3072MiB"),  # a small machine: never below 3 GiB
+    ],
+)
+def test_auto_memory_limit_grows_with_the_input_within_the_machine(lines, machine, expected):
+    assert auto_memory_limit(lines, machine_bytes=machine) == expected
+
+
+def test_auto_starts_at_three_gigabytes_and_is_sized_once_the_input_is_known():
+    def limit(con) -> float:
+        return con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+    con = connect(memory_limit="auto")
+    assert (
+        limit(con)
+        == connect(memory_limit="3GB")
+        .execute("SELECT current_setting('memory_limit')")
+        .fetchone()[0]
+    )
+    size_memory(con, "auto", 1_000_000_000)
+    assert limit(con).startswith(("9.3 GiB", "9.31 GiB", "9.5 GiB"))
+    fixed = connect(memory_limit="2GB")
+    before = limit(fixed)
+    size_memory(fixed, "2GB", 1_000_000_000)  # an explicit limit is kept
+    assert limit(fixed) == before
