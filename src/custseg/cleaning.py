@@ -19,7 +19,6 @@ from custseg import schema as S
 from custseg.audit import NON_PRODUCT_RULE, PRODUCT_CODE_PATTERN
 from custseg.engine import MATERIALIZE_MAX_ROWS, ROWS_COMMENT_PREFIX
 from custseg.errors import DataError, ParameterError
-from custseg.load import CUSTOMER_KEY_COLUMN
 
 
 @dataclass(frozen=True)
@@ -233,10 +232,17 @@ def apply_policy(
         f"CREATE TEMP {kind} _tagged AS SELECT *, {case} AS _rule, {ret_filter} AS _return "
         f"FROM {base}"
     )
+    # Streamed large files add the customer key (custseg.schema.CUSTOMER_KEY) after the
+    # line columns.
+    out_cols = cols
+    if rows is not None and _has_column(con, "_tagged", S.CUSTOMER_KEY):
+        out_cols = f"{cols}, {S.CUSTOMER_KEY}"
     con.execute(
-        f"CREATE OR REPLACE VIEW clean_lines AS SELECT {cols} FROM _tagged WHERE _rule IS NULL"
+        f"CREATE OR REPLACE VIEW clean_lines AS SELECT {out_cols} FROM _tagged WHERE _rule IS NULL"
     )
-    con.execute(f"CREATE OR REPLACE VIEW return_lines AS SELECT {cols} FROM _tagged WHERE _return")
+    con.execute(
+        f"CREATE OR REPLACE VIEW return_lines AS SELECT {out_cols} FROM _tagged WHERE _return"
+    )
     if not count:
         return None
 
@@ -322,7 +328,7 @@ def _without_duplicates(
     cols = ", ".join(S.LINE_COLUMNS)
     # The loader's view of a file has a customer key as discriminating as the text id
     # and cheaper (the number itself): the hashes use it, the exact comparison the ids.
-    key = CUSTOMER_KEY_COLUMN if _has_column(con, relation, CUSTOMER_KEY_COLUMN) else S.CUSTOMER_ID
+    key = S.CUSTOMER_KEY if _has_column(con, relation, S.CUSTOMER_KEY) else S.CUSTOMER_ID
     hashed = ", ".join(key if c == S.CUSTOMER_ID else c for c in S.LINE_COLUMNS)
     with_id = f"{key} IS NOT NULL"
     con.execute(
@@ -336,8 +342,10 @@ def _without_duplicates(
             )
             SELECT unnest(list_sort(list(pos))[2:]) AS pos FROM copies GROUP BY {cols}"""
     )
+    # The key travels with the lines: the feature table groups by it (see custseg.features).
+    keep = f"{key}, {cols}" if key != S.CUSTOMER_ID else cols
     return (
-        f"(SELECT {cols} FROM {relation} WHERE {with_id} "
+        f"(SELECT {keep} FROM {relation} WHERE {with_id} "
         f"AND {position} NOT IN (SELECT pos FROM _duplicate_rows))"
     )
 

@@ -45,6 +45,7 @@ def customer_features_sql(
     net_returns: bool = False,
     clean: str = "clean_lines",
     returns: str = "return_lines",
+    customer_key: bool = False,
 ) -> str:
     """The SQL query that builds the per-customer feature table.
 
@@ -56,6 +57,10 @@ def customer_features_sql(
         Subtract returned value from monetary.
     clean, returns : str
         Relations with the kept purchase lines and the return lines.
+    customer_key : bool
+        The relations carry :data:`custseg.schema.CUSTOMER_KEY` (streamed large
+        files): group by it, cheaper than the text id, and turn each key into its id
+        with the loader's macro :data:`custseg.schema.CUSTOMER_ID_OF_KEY` (same table).
     """
     snap = f"DATE '{snapshot.isoformat()}'"
     c, inv, amt, qty, code, date = (
@@ -67,20 +72,22 @@ def customer_features_sql(
         S.INVOICE_DATE,
     )
     monetary = "p.gross - coalesce(r.returned, 0)" if net_returns else "p.gross"
+    group = S.CUSTOMER_KEY if customer_key else c
+    customer = f"{S.CUSTOMER_ID_OF_KEY}(p.customer_id)" if customer_key else "p.customer_id"
     return f"""
         WITH p AS (
-            SELECT {c} AS customer_id,
+            SELECT {group} AS customer_id,
                    count(DISTINCT {inv}) AS frequency,
                    sum({amt}) AS gross,
                    sum({qty}) AS items,
                    count(DISTINCT {code}) AS distinct_products,
                    max({date}) AS last_purchase,
                    min({date}) AS first_purchase
-            FROM {clean} GROUP BY {c}
+            FROM {clean} GROUP BY {group}
         ), r AS (
-            SELECT {c} AS customer_id, sum(-{amt}) AS returned FROM {returns} GROUP BY {c}
+            SELECT {group} AS customer_id, sum(-{amt}) AS returned FROM {returns} GROUP BY {group}
         )
-        SELECT p.customer_id AS {S.CUSTOMER_ID},
+        SELECT {customer} AS {S.CUSTOMER_ID},
                date_diff('day', CAST(p.last_purchase AS DATE), {snap}) AS {S.RECENCY},
                p.frequency AS {S.FREQUENCY},
                {monetary} AS {S.MONETARY},
@@ -90,7 +97,7 @@ def customer_features_sql(
                p.distinct_products AS {S.DISTINCT_PRODUCTS},
                CASE WHEN p.gross > 0 THEN least(coalesce(r.returned, 0) / p.gross, 1.0) ELSE 0.0 END AS {S.RETURN_RATE}
         FROM p LEFT JOIN r USING (customer_id)
-        ORDER BY p.customer_id
+        ORDER BY 1
     """
 
 
@@ -101,6 +108,7 @@ def customer_features(
     net_returns: bool = False,
     clean: str = "clean_lines",
     returns: str = "return_lines",
+    customer_key: bool = False,
 ) -> pd.DataFrame:
     """Per-customer features, one row per customer, indexed by ``customer_id`` (sorted).
 
@@ -112,7 +120,13 @@ def customer_features(
         items_per_order, distinct_products (int), return_rate.
     """
     df = con.execute(
-        customer_features_sql(snapshot, net_returns=net_returns, clean=clean, returns=returns)
+        customer_features_sql(
+            snapshot,
+            net_returns=net_returns,
+            clean=clean,
+            returns=returns,
+            customer_key=customer_key,
+        )
     ).df()
     df[S.CUSTOMER_ID] = df[S.CUSTOMER_ID].astype(str)
     df = df.set_index(S.CUSTOMER_ID)

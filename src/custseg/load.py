@@ -199,9 +199,10 @@ FACTS_MIN_ROWS = LINES_TABLE_MAX_ROWS
 any value needs (:func:`_text_facts`); the view then leaves out the others."""
 
 ROW_NUMBER_COLUMN = "file_row_number"  # DuckDB's name for a parquet line's position
-CUSTOMER_KEY_COLUMN = "_cust_key"
+CUSTOMER_KEY_COLUMN = S.CUSTOMER_KEY
 """In :data:`LINE_ROWS_VIEW`: equal for two lines exactly when their customer_id is,
-cheaper to hash than the text id (see :func:`_customer_key`)."""
+cheaper to hash and group than the text id (see :func:`_customer_key`); the macro
+:data:`custseg.schema.CUSTOMER_ID_OF_KEY` turns a key back into the id."""
 LINE_ROWS_VIEW = "_lines_rn"
 """Parquet input: the canonical lines with their position in the file, column ``_rn``;
 the view ``lines`` selects its canonical columns and carries the comment
@@ -1285,6 +1286,11 @@ def _load(
         con.execute(f"CREATE TABLE lines AS {select}")
     elif has_rows:
         key = _customer_key(mapping.customer, types[mapping.customer], cust)
+        # The id of a key: the id expression of a numeric column applied to the key
+        # (the same text: the key is the number), or the key itself (already the id).
+        typ = types[mapping.customer]
+        id_of_key = _id_expr("k", typ) if _is_numeric(typ) else "k"
+        con.execute(f"CREATE OR REPLACE TEMP MACRO {S.CUSTOMER_ID_OF_KEY}(k) AS ({id_of_key})")
         con.execute(
             f"CREATE VIEW {LINE_ROWS_VIEW} AS SELECT {ROW_NUMBER_COLUMN} AS _rn, "
             f"{key} AS {CUSTOMER_KEY_COLUMN}, {columns_sql} "

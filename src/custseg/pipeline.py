@@ -244,7 +244,24 @@ def exact_customer_features(
     from custseg.features import customer_features
 
     clean, returns = _exact_views(con, clean, returns)
-    return customer_features(con, snapshot, net_returns=net_returns, clean=clean, returns=returns)
+    return customer_features(
+        con,
+        snapshot,
+        net_returns=net_returns,
+        clean=clean,
+        returns=returns,
+        customer_key=_has_customer_key(con, clean),
+    )
+
+
+def _has_customer_key(con: Any, relation: str) -> bool:
+    """``relation`` carries the loader's customer key (streamed large files)."""
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_columns() WHERE table_name = ? AND column_name = ?",
+            [relation, S.CUSTOMER_KEY],
+        ).fetchone()[0]
+    )
 
 
 def _exact_views(con: Any, *relations: str) -> tuple[str, ...]:
@@ -854,7 +871,11 @@ def write_features(
     try:
         clean, returns = _exact_views(con, "clean_lines", "return_lines")
         sql = customer_features_sql(
-            snapshot, net_returns=policy.returns == "net", clean=clean, returns=returns
+            snapshot,
+            net_returns=policy.returns == "net",
+            clean=clean,
+            returns=returns,
+            customer_key=_has_customer_key(con, clean),
         )
         sql = f"SELECT * REPLACE (CAST({S.MONETARY} AS DOUBLE) AS {S.MONETARY}) FROM ({sql})"
         con.execute(f"COPY ({sql}) TO {quote_literal(tmp)} (FORMAT parquet, COMPRESSION zstd)")

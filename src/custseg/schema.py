@@ -31,6 +31,12 @@ LINE_COLUMNS = (
     AMOUNT,
 )
 
+# Streamed large files (see custseg.load): beside the line columns, a customer key equal
+# for two lines exactly when their customer_id is, cheaper to hash and group (the number
+# itself for a numeric id column), and a SQL macro turning a key back into its id.
+CUSTOMER_KEY = "_cust_key"
+CUSTOMER_ID_OF_KEY = "_customer_id_of"
+
 # Canonical per-customer feature names (index is ``customer_id``).
 RECENCY = "recency"
 FREQUENCY = "frequency"
