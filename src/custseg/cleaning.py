@@ -17,7 +17,7 @@ import pandas as pd
 
 from custseg import schema as S
 from custseg.audit import NON_PRODUCT_RULE, PRODUCT_CODE_PATTERN
-from custseg.engine import MATERIALIZE_MAX_ROWS, ROWS_COMMENT_PREFIX
+from custseg.engine import MATERIALIZE_MAX_ROWS, ROWS_COMMENT_PREFIX, has_column
 from custseg.errors import DataError, ParameterError
 
 
@@ -235,7 +235,7 @@ def apply_policy(
     # Streamed large files add the customer key (custseg.schema.CUSTOMER_KEY) after the
     # line columns.
     out_cols = cols
-    if rows is not None and _has_column(con, "_tagged", S.CUSTOMER_KEY):
+    if rows is not None and has_column(con, "_tagged", S.CUSTOMER_KEY):
         out_cols = f"{cols}, {S.CUSTOMER_KEY}"
     con.execute(
         f"CREATE OR REPLACE VIEW clean_lines AS SELECT {out_cols} FROM _tagged WHERE _rule IS NULL"
@@ -328,7 +328,7 @@ def _without_duplicates(
     cols = ", ".join(S.LINE_COLUMNS)
     # The loader's view of a file has a customer key as discriminating as the text id
     # and cheaper (the number itself): the hashes use it, the exact comparison the ids.
-    key = S.CUSTOMER_KEY if _has_column(con, relation, S.CUSTOMER_KEY) else S.CUSTOMER_ID
+    key = S.CUSTOMER_KEY if has_column(con, relation, S.CUSTOMER_KEY) else S.CUSTOMER_ID
     hashed = ", ".join(key if c == S.CUSTOMER_ID else c for c in S.LINE_COLUMNS)
     with_id = f"{key} IS NOT NULL"
     con.execute(
@@ -347,16 +347,6 @@ def _without_duplicates(
     return (
         f"(SELECT {keep} FROM {relation} WHERE {with_id} "
         f"AND {position} NOT IN (SELECT pos FROM _duplicate_rows))"
-    )
-
-
-def _has_column(con: duckdb.DuckDBPyConnection, relation: str, column: str) -> bool:
-    """``relation`` (a table or view) has ``column``."""
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM duckdb_columns() WHERE table_name = ? AND column_name = ?",
-            [relation, column],
-        ).fetchone()[0]
     )
 
 

@@ -117,6 +117,16 @@ def size_memory(con: duckdb.DuckDBPyConnection, memory_limit: str | None, lines:
         con.execute(f"SET memory_limit = '{auto_memory_limit(lines)}'")
 
 
+def has_column(con: duckdb.DuckDBPyConnection, relation: str, column: str) -> bool:
+    """``relation`` (a table or view, temporary or not) has a column ``column``."""
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_columns() WHERE table_name = ? AND column_name = ?",
+            [relation, column],
+        ).fetchone()[0]
+    )
+
+
 def quote_ident(name: str) -> str:
     """Quote a column name for DuckDB SQL (handles spaces and quotes)."""
     return '"' + name.replace('"', '""') + '"'

@@ -241,6 +241,7 @@ def exact_customer_features(
     same features bit for bit (and so the same segments, and customers who spent
     the same are tied exactly).
     """
+    from custseg.engine import has_column
     from custseg.features import customer_features
 
     clean, returns = _exact_views(con, clean, returns)
@@ -250,17 +251,7 @@ def exact_customer_features(
         net_returns=net_returns,
         clean=clean,
         returns=returns,
-        customer_key=_has_customer_key(con, clean),
-    )
-
-
-def _has_customer_key(con: Any, relation: str) -> bool:
-    """``relation`` carries the loader's customer key (streamed large files)."""
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM duckdb_columns() WHERE table_name = ? AND column_name = ?",
-            [relation, S.CUSTOMER_KEY],
-        ).fetchone()[0]
+        customer_key=has_column(con, clean, S.CUSTOMER_KEY),
     )
 
 
@@ -836,7 +827,7 @@ def write_features(
     import os
     import tempfile
 
-    from custseg.engine import connect, quote_literal, size_memory
+    from custseg.engine import connect, has_column, quote_literal, size_memory
     from custseg.errors import OutputError
     from custseg.features import customer_features_sql, default_snapshot
     from custseg.load import load_transactions
@@ -875,7 +866,7 @@ def write_features(
             net_returns=policy.returns == "net",
             clean=clean,
             returns=returns,
-            customer_key=_has_customer_key(con, clean),
+            customer_key=has_column(con, clean, S.CUSTOMER_KEY),
         )
         sql = f"SELECT * REPLACE (CAST({S.MONETARY} AS DOUBLE) AS {S.MONETARY}) FROM ({sql})"
         con.execute(f"COPY ({sql}) TO {quote_literal(tmp)} (FORMAT parquet, COMPRESSION zstd)")
