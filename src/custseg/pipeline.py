@@ -380,22 +380,22 @@ def run_pipeline(
 
         distributions = compute_line_distributions(con, "clean_lines_exact")
         feature_hist = feature_histograms(features, X, list(config.features))
+    # The parts of the summary known before any model is fitted, computed once: the
+    # report's first two sections are drawn from them, ahead by a second process when
+    # there is one (while this one fits the models), and the summary holds them.
+    early: dict[str, Any] = {
+        "audit": report.to_dict(),
+        "cleaning": {**cleaning.to_dict(), "snapshot": snapshot.isoformat()},
+        "features": {"transform": transformer.describe()},
+        "report_data": {
+            "distributions": distributions.to_dict(),
+            "feature_histograms": feature_hist.to_dict()
+            if hasattr(feature_hist, "to_dict")
+            else feature_hist,
+        },
+    }
     if renderer is not None:
-        # What the report's first two sections draw is known: a second process draws
-        # those figures while this one fits the models.
-        _draw_ahead(
-            renderer,
-            config,
-            {
-                "audit": report.to_dict(),
-                "cleaning": {**cleaning.to_dict(), "snapshot": snapshot.isoformat()},
-                "features": {"transform": transformer.describe()},
-                "report_data": {
-                    "distributions": distributions.to_dict(),
-                    "feature_histograms": feature_hist.to_dict(),
-                },
-            },
-        )
+        _draw_ahead(renderer, config, early)
 
     from custseg.agreement import adjusted_rand, crosstab
     from custseg.dbscan import tune_dbscan
@@ -547,13 +547,13 @@ def run_pipeline(
             "created": None,  # set by the writer (kept out of the pure computation)
             "config": config.to_dict(),
             "input": loaded.to_dict(),
-            "audit": report.to_dict(),
-            "cleaning": {**cleaning.to_dict(), "snapshot": snapshot.isoformat()},
+            "audit": early["audit"],
+            "cleaning": early["cleaning"],
             "features": {
                 "snapshot_date": snapshot.isoformat(),
                 "customers": int(n_customers),
                 "descriptions": FEATURE_DESCRIPTIONS,
-                "transform": transformer.describe(),
+                "transform": early["features"]["transform"],
                 "summary": _records(features.describe().T.reset_index(names="feature")),
             },
             "kmeans": {
@@ -615,10 +615,7 @@ def run_pipeline(
                 },
             },
             "report_data": {
-                "distributions": distributions.to_dict(),
-                "feature_histograms": feature_hist.to_dict()
-                if hasattr(feature_hist, "to_dict")
-                else feature_hist,
+                **early["report_data"],
                 "silhouette_diagram": {
                     "cluster": selection.diagram["cluster"].astype(int).tolist(),
                     "silhouette": selection.diagram["silhouette"].astype(float).round(5).tolist(),
