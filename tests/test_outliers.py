@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from tests_support import REAL
+from tests_support import REAL, pandas_rfm
 
 from custseg.errors import ColumnError, DataError, ParameterError
 from custseg.outliers import MAD_TO_SIGMA, OutlierDetector, flag_outliers
@@ -223,24 +223,7 @@ def test_real_dataset_kmeans4_outliers():
     from sklearn.cluster import KMeans
     from sklearn.preprocessing import StandardScaler
 
-    raw = pd.read_parquet(
-        REAL_DATA, columns=["InvoiceNo", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID"]
-    )
-    raw = raw.dropna(subset=["CustomerID"])
-    raw = raw[~raw["InvoiceNo"].astype(str).str.startswith("C")]
-    raw = raw[(raw["Quantity"] > 0) & (raw["UnitPrice"] > 0)]
-    raw = raw.assign(
-        amount=raw["Quantity"] * raw["UnitPrice"],
-        customer_id=raw["CustomerID"].astype("int64").astype(str),
-    )
-    g = raw.groupby("customer_id")
-    features = pd.DataFrame(
-        {
-            "recency": (pd.Timestamp("2011-12-10") - g["InvoiceDate"].max()).dt.days,
-            "frequency": g["InvoiceNo"].nunique(),
-            "monetary": g["amount"].sum(),
-        }
-    ).sort_index()
+    features = pandas_rfm(REAL_DATA)
     X = pd.DataFrame(
         StandardScaler().fit_transform(np.log1p(features)),
         index=features.index,
