@@ -39,7 +39,7 @@ import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import duckdb
 import numpy as np
@@ -102,8 +102,25 @@ def _floats(values: Sequence[Any]) -> list[float]:
     return [float(v) for v in values]
 
 
+class _Record:
+    """``to_dict`` and ``from_dict`` of a dataclass of plain JSON values (summary.json).
+
+    ``from_dict`` passes the fields as they are; a class whose stored values need
+    coercing back (numbers read from JSON) overrides it.
+    """
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-compatible dict."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        """Inverse of :meth:`to_dict`."""
+        return cls(**data)
+
+
 @dataclass(frozen=True)
-class Histogram:
+class Histogram(_Record):
     """Histogram of the positive values of one variable on log-spaced bins.
 
     Attributes
@@ -144,10 +161,6 @@ class Histogram:
     n_excluded: int
     integer: bool
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-compatible dict."""
-        return asdict(self)
-
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Histogram:
         """Inverse of :meth:`to_dict`."""
@@ -167,7 +180,7 @@ class Histogram:
 
 
 @dataclass(frozen=True)
-class BoxStats:
+class BoxStats(_Record):
     """Box-plot statistics of the positive values of one variable.
 
     Whiskers use the 1.5 IQR rule on the log10 scale (see the module notes).
@@ -212,10 +225,6 @@ class BoxStats:
     whisker: float = 1.5
     approximate: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-compatible dict."""
-        return asdict(self)
-
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BoxStats:
         """Inverse of :meth:`to_dict`."""
@@ -239,7 +248,7 @@ class BoxStats:
 
 
 @dataclass(frozen=True)
-class MonthlyTotals:
+class MonthlyTotals(_Record):
     """Revenue, orders and active customers per calendar month.
 
     Attributes
@@ -265,10 +274,6 @@ class MonthlyTotals:
     customers: list[int]
     lines: list[int]
     partial: list[bool]
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-compatible dict."""
-        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MonthlyTotals:
@@ -297,7 +302,7 @@ class MonthlyTotals:
 
 
 @dataclass(frozen=True)
-class CountryTotals:
+class CountryTotals(_Record):
     """Revenue, customers, orders and lines of the top countries plus "other".
 
     Attributes
@@ -327,10 +332,6 @@ class CountryTotals:
     n_countries: int
     other_countries: int
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-compatible dict."""
-        return asdict(self)
-
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CountryTotals:
         """Inverse of :meth:`to_dict`."""
@@ -347,7 +348,7 @@ class CountryTotals:
 
 
 @dataclass(frozen=True)
-class Totals:
+class Totals(_Record):
     """Headline figures of the summarised table.
 
     Attributes
@@ -367,15 +368,6 @@ class Totals:
     revenue: float
     first_date: str | None
     last_date: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-compatible dict."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Totals:
-        """Inverse of :meth:`to_dict`."""
-        return cls(**data)
 
 
 @dataclass(frozen=True)
@@ -427,7 +419,7 @@ class LineDistributions:
 
 
 @dataclass(frozen=True)
-class FeatureHistogram:
+class FeatureHistogram(_Record):
     """Linear-bin histograms of one feature before and after transformation.
 
     Attributes
@@ -453,15 +445,6 @@ class FeatureHistogram:
     after_skew: float | None
     before_median: float | None
     after_median: float | None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-compatible dict."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> FeatureHistogram:
-        """Inverse of :meth:`to_dict`."""
-        return cls(**data)
 
 
 @dataclass(frozen=True)
