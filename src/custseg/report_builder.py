@@ -37,6 +37,7 @@ from custseg.report import (
     Card,
     CardGrid,
     FigureBook,
+    FigureEntry,
     FigureFormat,
     FigureJob,
     FigureTimer,
@@ -1230,21 +1231,7 @@ def _kmeans_blocks(
         )
     boxes = _get(summary, "report_data", "boxplots", "kmeans")
     if boxes:
-        blocks.append(
-            watch.figure(
-                PlotCall(
-                    "plot_segment_boxplots",
-                    _key_boxes(boxes, int),
-                    names=names.kmeans,
-                    order=order,
-                    tr=tr,
-                ),
-                id="kmeans_boxplots",
-                title=tr.t("fig.segment_boxplots.title", method=tr.t("method.kmeans")),
-                caption=tr.t("fig.segment_boxplots.caption"),
-                fmt=fmt,
-            )
-        )
+        blocks.append(_segment_boxplots("kmeans", boxes, int, names.kmeans, order, tr, fmt, watch))
     scatter = _get(summary, "report_data", "scatter")
     if scatter and scatter.get("kmeans_cluster"):
         points = pd.DataFrame(scatter)
@@ -1279,6 +1266,27 @@ def _key_boxes(
     boxes: Mapping[str, Sequence[Mapping[str, Any]]], cast: Any
 ) -> dict[str, list[dict[str, Any]]]:
     return {f: [{**r, "segment": cast(r["segment"])} for r in recs] for f, recs in boxes.items()}
+
+
+def _segment_boxplots(
+    method: str,
+    boxes: Mapping[str, Sequence[Mapping[str, Any]]],
+    cast: Any,
+    names: Mapping[Any, str],
+    order: Sequence[Any],
+    tr: Translator,
+    fmt: FigureFormat,
+    watch: FigureTimer,
+) -> FigureEntry:
+    """Monetary, frequency and recency per segment of ``method`` ("kmeans" or "rfm");
+    ``cast`` turns the stored segment keys back into that method's keys."""
+    return watch.figure(
+        PlotCall("plot_segment_boxplots", _key_boxes(boxes, cast), names=names, order=order, tr=tr),
+        id=f"{method}_boxplots",
+        title=tr.t("fig.segment_boxplots.title", method=tr.t(f"method.{method}")),
+        caption=tr.t("fig.segment_boxplots.caption"),
+        fmt=fmt,
+    )
 
 
 def _rfm_blocks(
@@ -1358,21 +1366,7 @@ def _rfm_blocks(
         blocks.append(CardGrid(tuple(cards)))
     boxes = _get(summary, "report_data", "boxplots", "rfm")
     if boxes and order:
-        blocks.append(
-            watch.figure(
-                PlotCall(
-                    "plot_segment_boxplots",
-                    _key_boxes(boxes, str),
-                    names=names.rfm,
-                    order=order,
-                    tr=tr,
-                ),
-                id="rfm_boxplots",
-                title=tr.t("fig.segment_boxplots.title", method=tr.t("method.rfm")),
-                caption=tr.t("fig.segment_boxplots.caption"),
-                fmt=fmt,
-            )
-        )
+        blocks.append(_segment_boxplots("rfm", boxes, str, names.rfm, order, tr, fmt, watch))
     return blocks
 
 
