@@ -67,3 +67,17 @@ def _lines() -> pd.DataFrame:
         rows,
         columns=list(UCI_COLUMNS),
     )
+
+
+@pytest.fixture(scope="module")
+def one_openmp_thread():
+    """One OpenMP thread for a module's K-means and DBSCAN fits (with
+    ``pytestmark = pytest.mark.usefixtures("one_openmp_thread")``).
+
+    Small fits gain nothing from threads; on an oversubscribed machine OpenMP spinning
+    makes them ten times slower. Results do not depend on the thread count here.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="openmp"):
+        yield

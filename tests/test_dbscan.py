@@ -11,7 +11,6 @@ from sklearn.cluster import DBSCAN
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 from tests_support import REAL, pandas_rfm
-from threadpoolctl import threadpool_limits
 
 from custseg.dbscan import (
     DBSCANSegmenter,
@@ -26,12 +25,8 @@ from custseg.schema import FREQUENCY, MONETARY, RECENCY
 RFM = [RECENCY, FREQUENCY, MONETARY]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_openmp_thread():
-    """Small fits gain nothing from threads; on an oversubscribed machine OpenMP spinning
-    makes them ten times slower. Results do not depend on the thread count here."""
-    with threadpool_limits(limits=1, user_api="openmp"):
-        yield
+# Small fits gain nothing from threads (see the conftest fixture).
+pytestmark = pytest.mark.usefixtures("one_openmp_thread")
 
 
 REAL_DATA = REAL

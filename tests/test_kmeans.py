@@ -9,7 +9,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.datasets import make_blobs
-from threadpoolctl import threadpool_limits
 
 from custseg.errors import ColumnError, CustsegError, DataError, ParameterError
 from custseg.kmeans import KMeansSegmenter, kmeans_segments
@@ -18,12 +17,8 @@ from custseg.schema import FREQUENCY, MONETARY, RECENCY
 RFM = [RECENCY, FREQUENCY, MONETARY]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_openmp_thread():
-    """Small fits gain nothing from threads; on an oversubscribed machine OpenMP spinning
-    makes them ten times slower. Results do not depend on the thread count here."""
-    with threadpool_limits(limits=1, user_api="openmp"):
-        yield
+# Small fits gain nothing from threads (see the conftest fixture).
+pytestmark = pytest.mark.usefixtures("one_openmp_thread")
 
 
 # Four well-separated blobs; planted monetary centres 3, 1, 0, -3 -> canonical 0, 1, 2, 3.

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from sklearn.datasets import make_blobs
 from sklearn.metrics import calinski_harabasz_score
 from tests_support import REAL, pandas_rfm
-from threadpoolctl import threadpool_limits
 
 from custseg.errors import ParameterError
 from custseg.kmeans import KMeansSegmenter, sample_indices
@@ -28,12 +27,8 @@ from custseg.selection import (
 RFM = [RECENCY, FREQUENCY, MONETARY]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_openmp_thread():
-    """Small fits gain nothing from threads; on an oversubscribed machine OpenMP spinning
-    makes them ten times slower. Results do not depend on the thread count here."""
-    with threadpool_limits(limits=1, user_api="openmp"):
-        yield
+# Small fits gain nothing from threads (see the conftest fixture).
+pytestmark = pytest.mark.usefixtures("one_openmp_thread")
 
 
 REAL_DATA = REAL
