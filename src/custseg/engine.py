@@ -102,7 +102,7 @@ def auto_memory_limit(lines: int, *, machine_bytes: int | None = None) -> str:
             machine_bytes = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
         except (ValueError, OSError, AttributeError):
             machine_bytes = 0
-    floor = 3 * 2**30  # DEFAULT_MEMORY_LIMIT
+    floor = 3 * 2**30  # never below the default (3GB), counted here as 3 GiB
     wanted = lines * BYTES_PER_LINE
     if wanted <= floor:
         return DEFAULT_MEMORY_LIMIT

@@ -199,14 +199,12 @@ FACTS_MIN_ROWS = LINES_TABLE_MAX_ROWS
 any value needs (:func:`_text_facts`); the view then leaves out the others."""
 
 ROW_NUMBER_COLUMN = "file_row_number"  # DuckDB's name for a parquet line's position
-CUSTOMER_KEY_COLUMN = S.CUSTOMER_KEY
-"""In :data:`LINE_ROWS_VIEW`: equal for two lines exactly when their customer_id is,
-cheaper to hash and group than the text id (see :func:`_customer_key`); the macro
-:data:`custseg.schema.CUSTOMER_ID_OF_KEY` turns a key back into the id."""
 LINE_ROWS_VIEW = "_lines_rn"
-"""Parquet input: the canonical lines with their position in the file, column ``_rn``;
-the view ``lines`` selects its canonical columns and carries the comment
-:data:`ROWS_COMMENT_PREFIX` + this name (see :func:`custseg.cleaning.apply_policy`)."""
+"""Parquet input: the canonical lines with their position in the file, column ``_rn``,
+and the customer key, column :data:`custseg.schema.CUSTOMER_KEY` (see
+:func:`_customer_key`; the macro :data:`custseg.schema.CUSTOMER_ID_OF_KEY` turns a key
+back into its id); the view ``lines`` selects its canonical columns and carries the
+comment :data:`ROWS_COMMENT_PREFIX` + this name (see :func:`custseg.cleaning.apply_policy`)."""
 
 
 @dataclass
@@ -1293,7 +1291,7 @@ def _load(
         con.execute(f"CREATE OR REPLACE TEMP MACRO {S.CUSTOMER_ID_OF_KEY}(k) AS ({id_of_key})")
         con.execute(
             f"CREATE VIEW {LINE_ROWS_VIEW} AS SELECT {ROW_NUMBER_COLUMN} AS _rn, "
-            f"{key} AS {CUSTOMER_KEY_COLUMN}, {columns_sql} "
+            f"{key} AS {S.CUSTOMER_KEY}, {columns_sql} "
             f"FROM source_rows WHERE {where}"
         )
         con.execute(
