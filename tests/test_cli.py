@@ -99,3 +99,43 @@ def test_background_imports_load_modules_and_stop_quietly_at_a_broken_one():
     # imports it again and reports the error); nothing after it is loaded.
     assert out.stdout.split() == ["True", "False"]
     assert out.stderr == ""
+
+
+START_ORDER = """
+import json, sys
+import custseg.figure_worker as fw
+from custseg.cli import main
+started = []
+start = fw.FigureWorker.start
+def recording_start(self):
+    heavy = ("pandas", "duckdb", "matplotlib", "custseg.pipeline", "custseg.report")
+    started.append((self, [m for m in heavy if m in sys.modules]))
+    return start(self)
+fw.FigureWorker.start = recording_start
+code = main(sys.argv[1:])
+print(json.dumps({
+    "code": code,
+    "loaded_before_start": [loaded for _, loaded in started],
+    "ended": [w._process is not None and w._process.poll() is not None for w, _ in started],
+}))
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--quiet", "run", "--k-min", "5", "--k-max", "3", "--out", "{tmp}/out"],
+        ["--quiet", "report", "{tmp}"],  # no summary.json there
+    ],
+    ids=["run", "report"],
+)
+def test_the_figure_worker_starts_before_the_heavy_imports_and_ends_on_an_error(args, tmp_path):
+    argv = [a.format(tmp=tmp_path) for a in args]
+    out = subprocess.run(
+        [sys.executable, "-c", START_ORDER, *argv], capture_output=True, text=True, check=True
+    )
+    result = json.loads(out.stdout)
+    # Started first (its start-up overlaps pandas'), then the command failed on the
+    # user's mistake (exit 2) and the worker process was ended with it.
+    assert result == {"code": 2, "loaded_before_start": [[]], "ended": [True]}
+    assert "error:" in out.stderr

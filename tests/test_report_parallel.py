@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from test_report import FIGURE_IDS, LINES, _summary
 
+from custseg import figure_worker
 from custseg.distributions import compute_line_distributions
 from custseg.errors import ColumnError, ParameterError
 from custseg.i18n import Translator
@@ -27,7 +28,7 @@ from custseg.report import (
     draw_job,
     write_report,
 )
-from custseg.report_builder import report_context
+from custseg.report_builder import early_figure_jobs, report_context
 
 TIMES = re.compile(r"\d+[.,]\d\d\s?s\b")  # the appendix's timings differ from run to run
 
@@ -82,8 +83,6 @@ def test_figures_and_html_are_the_same_bytes_with_a_worker(
 def test_figures_drawn_ahead_are_taken_when_identical_and_redrawn_otherwise(
     summary, serial, worker, tmp_path
 ):
-    from custseg.report_builder import early_figure_jobs
-
     jobs = early_figure_jobs(summary, Translator("en"))
     ids = {job.id for job in jobs}
     # The data and preprocessing sections' figures, known before any model is fitted.
@@ -102,6 +101,167 @@ def test_figures_drawn_ahead_are_taken_when_identical_and_redrawn_otherwise(
     write_report(summary, tmp_path / "again", renderer=worker)
     assert worker.prefetch_hits - hits == len(jobs)
     assert files(tmp_path / "again") == files(serial["en", "png"][0])
+
+
+def _until(condition, seconds=30.0):
+    """Poll ``condition`` (a state of the worker's threads, not a timing) until it holds."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the worker's state never came"
+        time.sleep(0.01)
+
+
+@contextlib.contextmanager
+def frozen(worker):
+    """The worker process stopped (SIGSTOP): alive, answering nothing, until SIGCONT."""
+    pid = worker._process.pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield pid
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+class DrawnHere(list):
+    """Ids of the figures drawn in this process, in order; ``hooks`` run before each."""
+
+    def __init__(self):
+        super().__init__()
+        self.hooks = []
+
+
+@pytest.fixture
+def drawn_here(monkeypatch):
+    ids = DrawnHere()
+    real = figure_worker.draw_job
+
+    def draw_here(job):
+        ids.append(job.id)
+        for hook in ids.hooks:
+            hook(job)
+        return real(job)
+
+    monkeypatch.setattr(figure_worker, "draw_job", draw_here)
+    return ids
+
+
+def test_a_report_takes_over_the_figures_queued_ahead_and_waits_only_for_the_current_one(
+    summary, serial, tmp_path, drawn_here
+):
+    jobs = early_figure_jobs(summary, Translator("en"))
+    with FigureWorker(timeout=60) as ahead:
+        assert ahead.wait_ready(60)
+        with frozen(ahead) as pid:
+            ahead.prefetch(jobs)
+            _until(lambda: ahead._in_flight is not None)  # its first figure, never answered
+            last = len(FIGURE_IDS) - 1
+
+            def wake(job):  # nothing left here but the worker's figure: let it answer
+                if len(drawn_here) == last:
+                    os.kill(pid, signal.SIGCONT)
+
+            drawn_here.hooks.append(wake)
+            write_report(summary, tmp_path, renderer=ahead)
+        # The five figures queued ahead but not started, and the ten others, were drawn
+        # here while the worker was stuck on its first; that one was waited for, not redrawn.
+        assert sorted(drawn_here) == sorted(set(FIGURE_IDS) - {jobs[0].id})
+        assert ahead.drawn == 1 and ahead.prefetch_hits == 1 and ahead.failure is None
+    assert files(tmp_path) == files(serial["en", "png"][0])
+
+
+def test_a_report_drops_the_figures_queued_for_other_data_and_does_not_wait_for_them(
+    summary, serial, tmp_path, drawn_here
+):
+    good = FigureJob(
+        "k_elbow",
+        PlotCall(
+            "plot_elbow",
+            pd.DataFrame({"k": [2, 3, 4], "inertia": [9.0, 5.0, 4.0]}),
+            chosen_k=3,
+            knee=3,
+            tr=Translator("en"),
+        ),
+    )
+    with FigureWorker(timeout=60) as ahead:
+        assert ahead.wait_ready(60)
+        with frozen(ahead):
+            ahead.prefetch(early_figure_jobs(summary, Translator("fr")))
+            _until(lambda: ahead._in_flight is not None)
+            write_report(summary, tmp_path, renderer=ahead)  # English
+            # Every figure drawn here, once; the French ones not at all, nor waited for.
+            assert sorted(drawn_here) == sorted(FIGURE_IDS)
+            assert not ahead._queue and ahead.drawn == 0 and ahead.failure is None
+        # The late French answer is told apart from the next figure's.
+        remote = ahead.draw(good)
+        assert remote is not None and remote.remote and ahead.prefetch_hits == 0
+        assert remote.image == figure_worker.draw_job(good).image
+    assert files(tmp_path) == files(serial["en", "png"][0])
+
+
+def test_a_worker_that_stops_reading_a_large_figure_is_given_up_after_its_timeout(drawn_here):
+    table = pd.DataFrame({"k": [2, 3, 4], "inertia": [9.0, 5.0, 4.0], "note": ["x" * 100_000] * 3})
+    large = FigureJob(
+        "k_elbow", PlotCall("plot_elbow", table, chosen_k=3, knee=3, tr=Translator("en"))
+    )
+    assert len(pickle.dumps(large)) > 2**18  # more than a pipe holds: sending it blocks
+    with FigureWorker(timeout=1.0) as stuck:
+        assert stuck.wait_ready(60)
+        with frozen(stuck):
+            stuck.prefetch([large])
+            _until(lambda: stuck._in_flight is not None)  # blocked in the middle of sending
+            drawn = stuck.draw_all([large])
+        assert "no answer within 1 s" in stuck.failure
+    assert drawn_here == ["k_elbow"]
+    assert drawn["k_elbow"].image == figure_worker.draw_job(large).image
+
+
+def test_a_figure_that_fails_in_the_worker_is_drawn_here_once(summary, monkeypatch, drawn_here):
+    bad = FigureJob(
+        "data_findings", PlotCall("plot_findings", pd.DataFrame({"x": [1]}), tr=Translator("en"))
+    )
+    others = early_figure_jobs(summary, Translator("en"))[1:]
+    sent: list[str] = []
+    exchange = FigureWorker._exchange
+
+    def counted(self, payload, **kwargs):
+        sent.append(pickle.loads(payload).id)
+        return exchange(self, payload, **kwargs)
+
+    monkeypatch.setattr(FigureWorker, "_exchange", counted)
+    with FigureWorker(timeout=60) as fresh:
+        assert fresh.wait_ready(60)
+        with pytest.raises(ColumnError, match="lack the columns finding, rows"):
+            fresh.draw_all([bad, *others])  # the worker takes it first (the queue's front)
+        assert sent[0] == "data_findings" and sent.count("data_findings") == 1
+        assert drawn_here.count("data_findings") == 1
+        # An error here ends the worker, as Ctrl-C does.
+        assert fresh.failure == "interrupted"
+
+
+def test_ctrl_c_while_drawing_ends_the_worker(summary, monkeypatch):
+    def interrupted(job):
+        raise KeyboardInterrupt
+
+    with FigureWorker(timeout=60) as fresh:
+        assert fresh.wait_ready(60)
+        monkeypatch.setattr(figure_worker, "draw_job", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            fresh.draw_all(early_figure_jobs(summary, Translator("en")))
+        assert fresh.failure == "interrupted" and not fresh.usable and not fresh._queue
+        assert fresh._process.wait(10) is not None  # terminated, not left drawing
+
+
+def test_starting_a_worker_imports_nothing_heavy_here():
+    code = (
+        "import sys\n"
+        "from custseg.figure_worker import FigureWorker\n"
+        "with FigureWorker() as w:\n"
+        "    ready = w.wait_ready(60)\n"
+        "heavy = ('pandas', 'numpy', 'matplotlib', 'jinja2', 'duckdb', 'custseg.report')\n"
+        "print(ready, ','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True"]  # started up, and nothing heavy loaded here
 
 
 def test_global_rcparams_of_the_caller_do_not_change_the_figures(summary, serial, tmp_path):

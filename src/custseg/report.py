@@ -23,15 +23,16 @@ kept here, :func:`data_section`, :func:`preprocessing_section` and
 :mod:`custseg.distributions`; figures are drawn with :mod:`custseg.plots`
 (imported only when a figure is drawn) through a :class:`FigureTimer`, which
 records the wall-clock and CPU time of each group of figures for the appendix.
+Figures as jobs, and the second process that draws a share of them
+(:class:`FigureWorker`), are in :mod:`custseg.figure_worker`; their names are
+importable from here too.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import functools
 import logging
-import pickle
 import re
 import struct
 import time
@@ -40,12 +41,22 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 
 from custseg import __version__
 from custseg.errors import ColumnError, ParameterError
+from custseg.figure_worker import (
+    DrawnFigure,
+    FigureFormat,
+    FigureJob,
+    FigureWorker,
+    PlotCall,
+    _encode,
+    draw_job,
+    draw_jobs,
+)
 from custseg.i18n import Translator
 from custseg.schema import AMOUNT, QUANTITY, UNIT_PRICE
 
@@ -96,7 +107,6 @@ SECTION_ORDER = (
 )
 """Section keys in the order the report shows them (titles: ``section.<key>.title``)."""
 
-FigureFormat = Literal["png", "svg"]
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
@@ -547,16 +557,6 @@ def build_report(context: ReportContext, tr: Translator) -> str:
     )
 
 
-def _encode(fig: Figure, fmt: FigureFormat) -> bytes | str:
-    from custseg import plots
-
-    if fmt == "png":
-        return plots.render_png(fig)
-    if fmt == "svg":
-        return plots.render_svg(fig)
-    raise ParameterError(f"unknown figure format {fmt!r}", fix="use 'png' or 'svg'")
-
-
 def render_figure(
     fig: Figure, *, id: str, title: str, caption: str, fmt: FigureFormat = "png"
 ) -> FigureEntry:
@@ -582,522 +582,6 @@ def render_figure(
 # ---------------------------------------------------------------------------
 # section builders
 # ---------------------------------------------------------------------------
-
-
-class PlotCall:
-    """One figure to draw: a :mod:`custseg.plots` function by name, with its data.
-
-    The call is picklable (the Translator is carried by its language only), so
-    a :class:`FigureWorker` can draw it in another process; calling it draws
-    the figure in this one. The result is a pure function of the arguments.
-
-    Parameters
-    ----------
-    function : str
-        Name of a ``plot_*`` function of :mod:`custseg.plots`.
-    *args, **kwargs
-        Its arguments (picklable data: DataFrames, dataclasses, dicts...);
-        ``tr`` may be a :class:`~custseg.i18n.Translator`.
-
-    Examples
-    --------
-    >>> call = PlotCall("plot_elbow", table, chosen_k=4, knee=4, tr=Translator("en"))  # doctest: +SKIP
-    >>> fig = call()  # doctest: +SKIP
-    """
-
-    def __init__(self, function: str, /, *args: Any, **kwargs: Any) -> None:
-        tr = kwargs.pop("tr", None)
-        self.function = function
-        self.args = args
-        self.kwargs = kwargs
-        self.lang: str | None = tr.lang if isinstance(tr, Translator) else None
-
-    def __repr__(self) -> str:
-        return f"PlotCall({self.function!r}, lang={self.lang!r})"
-
-    def __call__(self) -> Figure:
-        """Draw the figure (the Axes' figure for one-panel plot functions)."""
-        from matplotlib.figure import Figure
-
-        from custseg import plots
-
-        kwargs = dict(self.kwargs)
-        if self.lang is not None:
-            kwargs["tr"] = Translator(self.lang)
-        out = getattr(plots, self.function)(*self.args, **kwargs)
-        return out if isinstance(out, Figure) else out.figure
-
-
-@dataclass(frozen=True)
-class FigureJob:
-    """A figure of the report waiting to be drawn: its id, its drawing and its format."""
-
-    id: str
-    draw: PlotCall
-    fmt: FigureFormat = "png"
-
-
-@dataclass(frozen=True)
-class DrawnFigure:
-    """An encoded figure and what drawing it cost, in the process that drew it.
-
-    Attributes
-    ----------
-    image : bytes or str
-        PNG bytes or SVG text.
-    seconds, cpu_seconds : float
-        Wall-clock and CPU seconds of drawing and encoding it.
-    remote : bool
-        Drawn by a :class:`FigureWorker`.
-    """
-
-    image: bytes | str
-    seconds: float
-    cpu_seconds: float
-    remote: bool = False
-
-
-def draw_job(job: FigureJob) -> DrawnFigure:
-    """Draw and encode one figure in this process, timing it.
-
-    Parameters
-    ----------
-    job : FigureJob
-
-    Returns
-    -------
-    DrawnFigure
-    """
-    from custseg import plots
-
-    start, cpu = time.perf_counter(), time.process_time()
-    with plots.isolated_style():  # the same bytes whatever the global rcParams
-        image = _encode(job.draw(), job.fmt)
-    return DrawnFigure(image, time.perf_counter() - start, time.process_time() - cpu)
-
-
-def _worker_warm_up() -> None:
-    """Import the plotting stack and draw a small figure (fonts, caches)."""
-    from custseg import plots
-
-    with plots.style():
-        fig = plots._new_figure(2.0, 1.5)
-        ax = fig.add_subplot()
-        ax.plot([1.0, 2.0], [1.0, 3.0], label="0,9 £")
-        ax.set_title("Warm-up")
-        ax.set_xlabel("x")
-        ax.legend()
-    plots.render_png(fig)
-
-
-_WORKER_CODE = (
-    "import os, signal; signal.signal(signal.SIGINT, signal.SIG_IGN); os.nice(10); "
-    "import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
-    "from custseg.report import _worker_main; _worker_main(int(sys.argv[2]), int(sys.argv[3]))"
-)
-"""What the worker process runs: Ctrl-C is the parent's business (it ends the
-worker), the parent's import path, then :func:`_worker_main` on two pipes."""
-
-
-def _worker_main(inbox_fd: int, outbox_fd: int) -> None:  # pragma: no cover  (worker process)
-    """Loop of the worker process: receive jobs, send back drawn figures.
-
-    It ends when the parent sends None, closes the pipe, or dies (EOF).
-    """
-    import os
-    import traceback
-    from multiprocessing.connection import Connection
-
-    inbox = Connection(inbox_fd, writable=False)
-    outbox = Connection(outbox_fd, readable=False)
-    try:
-        _worker_warm_up()
-    except Exception:
-        # drawing would fail the same way: the parent draws everything itself
-        outbox.send(("broken", None, traceback.format_exc()))
-        return
-    outbox.send(("ready", None, None))
-    while True:
-        try:
-            message = inbox.recv()
-        except (EOFError, OSError):
-            return
-        except Exception:  # a job that cannot be unpickled here
-            outbox.send(("error", None, traceback.format_exc()))
-            continue
-        if message is None:
-            # Nothing to flush or close: skip the interpreter's teardown (matplotlib's
-            # takes a few tenths of a second, which the parent would wait for).
-            os._exit(0)
-        key, job = message
-        try:
-            drawn = draw_job(job)
-        except Exception:
-            reply: tuple[Any, ...] = ("error", key, traceback.format_exc())
-        else:
-            reply = ("ok", key, drawn.image, drawn.seconds, drawn.cpu_seconds)
-        try:
-            outbox.send(reply)
-        except (EOFError, OSError):
-            return
-
-
-def _stop_process(process: Any, *conns: Any) -> None:
-    """Ask the worker to end (None, then EOF), then terminate it, then kill it."""
-    import subprocess
-
-    if conns and process.poll() is None:
-        with contextlib.suppress(OSError, ValueError):
-            conns[0].send(None)
-    for conn in conns:
-        with contextlib.suppress(OSError):
-            conn.close()
-    for stop in (None, process.terminate, process.kill):
-        if stop is not None and process.poll() is None:
-            stop()
-        try:
-            process.wait(1.0)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
-class FigureWorker:
-    """A second process that draws report figures, started early, used by :func:`write_report`.
-
-    Start it (``with FigureWorker() as worker:``) at the beginning of a run:
-    the interpreter start-up and the matplotlib/pandas imports then happen in
-    the other process while this one computes. :func:`write_report` given
-    ``renderer=worker`` sends it figures one at a time while drawing the
-    others itself, so both cores draw. The worker is a fresh interpreter
-    (``subprocess`` with two pipes carrying pickled jobs and images, as
-    multiprocessing's ``spawn`` would, never ``fork``: the parent holds DuckDB
-    and OpenMP threads), and unlike ``spawn`` it does not re-import the
-    caller's ``__main__``, so scripts need no ``if __name__ == "__main__"``
-    guard.
-
-    It never makes a report hang or fail: when the worker dies, raises, or
-    does not answer a figure within ``timeout`` seconds, it is stopped and the
-    remaining figures are drawn in this process (an error in a figure then
-    surfaces here with its real traceback). Leaving the ``with`` block (Ctrl-C
-    included) ends it; the worker ignores SIGINT and ends by itself when this
-    process closes the pipe or dies.
-
-    Parameters
-    ----------
-    timeout : float, default 60.0
-        Seconds to wait for one figure (its start-up included for the first)
-        before giving up on the worker.
-
-    Attributes
-    ----------
-    drawn : int
-        Figures the worker has drawn (over its life).
-    ready : bool
-        The worker has said it finished starting up (imports and a first
-        drawing), as seen by :meth:`wait_ready` or a figure's answer.
-    failure : str or None
-        Why the worker was given up, if it was.
-    prefetch_hits : int
-        Figures drawn ahead (:meth:`prefetch`) that a report then used.
-    """
-
-    def __init__(self, *, timeout: float = 60.0) -> None:
-        if not timeout > 0:
-            raise ParameterError(f"timeout must be > 0, got {timeout!r}", fix="pass seconds > 0")
-        self.timeout = float(timeout)
-        self.drawn = 0
-        self.failure: str | None = None
-        self._process: Any = None
-        self._conn: Any = None
-        self._send_conn: Any = None
-        self._finalizer: Any = None
-        self._next_key = 0
-        self.ready = False
-        self._prefetched: dict[bytes, DrawnFigure] = {}
-        self.prefetch_hits = 0
-        self._prefetch: tuple[Any, Any] | None = None
-
-    # -- life cycle --------------------------------------------------------
-
-    def start(self) -> FigureWorker:
-        """Start the worker process (no-op when started already); returns self."""
-        if self._process is not None or self.failure is not None:
-            return self
-        import json
-        import os
-        import subprocess
-        import sys
-        import weakref
-        from multiprocessing.connection import Connection
-
-        jobs_r, jobs_w = os.pipe()
-        replies_r, replies_w = os.pipe()
-        try:
-            process = subprocess.Popen(
-                [sys.executable, "-c", _WORKER_CODE, json.dumps(sys.path)]
-                + [str(jobs_r), str(replies_w)],
-                pass_fds=(jobs_r, replies_w),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        except Exception as exc:  # no process: everything is drawn here
-            os.close(jobs_w)
-            os.close(replies_r)
-            self.failure = f"could not start: {exc}"
-            return self
-        finally:
-            os.close(jobs_r)
-            os.close(replies_w)
-        self._process = process
-        self._send_conn = Connection(jobs_w, readable=False)
-        self._conn = Connection(replies_r, writable=False)
-        self._finalizer = weakref.finalize(
-            self, _stop_process, process, self._send_conn, self._conn
-        )
-        return self
-
-    def __enter__(self) -> FigureWorker:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @property
-    def usable(self) -> bool:
-        """Started, alive and not given up (a worker found dead is given up)."""
-        if self._process is None or self._conn is None or self.failure is not None:
-            return False
-        code = self._process.poll()
-        if code is not None:
-            self._give_up(f"died (exit code {code})")
-            return False
-        return True
-
-    def close(self) -> None:
-        """Stop the worker (asks, then terminates, then kills) and free its pipes."""
-        if self._finalizer is not None:
-            self._finalizer()
-        self._conn = self._send_conn = None
-
-    def wait_ready(self, timeout: float | None = None) -> bool:
-        """Wait until the worker has started up (at most ``timeout`` seconds); True if it has.
-
-        Never needed (figures sent earlier simply wait in the pipe); useful
-        to measure, or to let the start-up finish before timing something.
-        """
-        from multiprocessing.connection import wait
-
-        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
-        while not self.ready and self.usable:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not wait([self._conn], timeout=min(remaining, 0.1)):
-                if remaining <= 0:
-                    return False
-                continue
-            try:
-                reply = self._conn.recv()
-            except Exception as exc:
-                self._give_up(f"died: {exc}")
-                return False
-            if reply[0] == "ready":
-                self.ready = True
-            elif reply[0] == "broken":
-                self._give_up(f"could not start: {reply[2]}")
-        return self.ready
-
-    def _give_up(self, reason: str) -> None:
-        if self.failure is None:
-            self.failure = reason
-            logger.warning("figure worker given up (%s): drawing here instead", reason)
-        process = self._process
-        if process is not None and process.poll() is None:
-            process.terminate()
-
-    # -- drawing ahead -------------------------------------------------------
-
-    def prefetch(self, jobs: Sequence[FigureJob]) -> None:
-        """Start drawing ``jobs`` in the worker now, while the caller goes on computing.
-
-        A background thread sends them one at a time and keeps the images. When
-        :func:`write_report` later needs a figure whose job is identical (same
-        pickled bytes: same drawing function, data, language and format), it
-        takes the kept image instead of drawing it again; any other figure is
-        drawn as usual. So the figures of the data sections can be drawn while
-        the models are fitted, by a core that would otherwise wait.
-        """
-        import threading
-
-        if not jobs or not self.usable:
-            return
-        self._end_prefetch()
-        no_more = threading.Event()
-
-        def run() -> None:
-            for job in jobs:
-                if no_more.is_set():
-                    return
-                try:
-                    key = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
-                except Exception:  # not picklable: drawn later, in the usual way
-                    continue
-                result = self.draw(job)
-                if result is None:  # the worker was given up
-                    return
-                self._prefetched[key] = result
-
-        thread = threading.Thread(target=run, name="custseg-figure-prefetch", daemon=True)
-        self._prefetch = (thread, no_more)
-        thread.start()
-
-    def _end_prefetch(self) -> None:
-        """Send no more figures ahead, and wait for the one being drawn."""
-        if self._prefetch is not None:
-            thread, no_more = self._prefetch
-            no_more.set()
-            thread.join()  # bounded: draw() gives up after ``timeout``
-            self._prefetch = None
-
-    def take_prefetched(self, jobs: Sequence[FigureJob]) -> dict[str, DrawnFigure]:
-        """The images drawn ahead for ``jobs``, by job id (ends drawing ahead)."""
-        self._end_prefetch()
-        found: dict[str, DrawnFigure] = {}
-        if not self._prefetched:
-            return found
-        for job in jobs:
-            try:
-                key = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
-            except Exception:
-                continue
-            if key in self._prefetched:
-                found[job.id] = self._prefetched.pop(key)
-        self.prefetch_hits += len(found)
-        self._prefetched.clear()  # drawn for other data: never of use now
-        return found
-
-    # -- drawing -------------------------------------------------------------
-
-    def draw(self, job: FigureJob, *, stop: Any = None, cancel: Any = None) -> DrawnFigure | None:
-        """Draw ``job`` in the worker; None when the worker cannot (draw it here).
-
-        Parameters
-        ----------
-        job : FigureJob
-        stop : threading.Event, optional
-            Set by the caller to stop waiting and end the worker (Ctrl-C in
-            the main thread).
-        cancel : threading.Event, optional
-            Set by the caller to stop waiting for this figure only (it was
-            drawn elsewhere); the late answer is ignored.
-        """
-        from multiprocessing.connection import wait
-
-        if not self.usable:
-            return None
-        conn, process = self._conn, self._process
-        key, self._next_key = self._next_key, self._next_key + 1
-        try:
-            self._send_conn.send((key, job))
-        except Exception as exc:  # unpicklable job, or a closed pipe
-            if isinstance(exc, OSError):
-                self._give_up(f"pipe closed: {exc}")
-            return None
-        deadline = time.monotonic() + self.timeout
-        while True:
-            if stop is not None and stop.is_set():
-                self._give_up("interrupted")
-                return None
-            if cancel is not None and cancel.is_set():
-                return None
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                self._give_up(f"no answer within {self.timeout:g} s")
-                return None
-            ready = wait([conn], timeout=min(remaining, 0.1))
-            if ready:
-                try:
-                    reply = conn.recv()
-                except Exception as exc:  # EOF: it died while answering
-                    self._give_up(f"died: {exc}")
-                    return None
-                if reply[0] == "ready":
-                    self.ready = True
-                    continue
-                if reply[1] is not None and reply[1] != key:
-                    continue  # the late answer to a figure given up earlier
-                if reply[0] == "ok":
-                    self.drawn += 1
-                    return DrawnFigure(reply[2], reply[3], reply[4], remote=True)
-                if reply[0] == "broken":
-                    self._give_up(f"could not start: {reply[2]}")
-                    return None
-                # an error in this figure: drawn again here, where it raises for real
-                return None
-            if process.poll() is not None:
-                self._give_up(f"died (exit code {process.returncode})")
-                return None
-
-
-def _draw_all(jobs: Sequence[FigureJob], renderer: FigureWorker | None) -> dict[str, DrawnFigure]:
-    """Draw ``jobs``: here in reverse order while a thread feeds the worker from the front.
-
-    Each process takes the next figure when it has finished the last, so the
-    two share the work whatever the figures cost. A figure the worker could
-    not draw goes back to the queue and is drawn here. When nothing is left
-    but the worker's first figure (it is still starting up), it is drawn here
-    too and the worker's copy is not waited for.
-    """
-    import threading
-    from collections import deque
-
-    drawn: dict[str, DrawnFigure] = {}
-    if renderer is not None:
-        drawn.update(renderer.take_prefetched(jobs))
-    pending = deque(j for j in jobs if j.id not in drawn)
-    if renderer is None or not renderer.usable or len(pending) < 2:
-        for job in pending:
-            drawn[job.id] = draw_job(job)
-        return drawn
-
-    stop, cancel = threading.Event(), threading.Event()
-    in_flight: list[FigureJob | None] = [None]
-
-    def feed() -> None:
-        while not (stop.is_set() or cancel.is_set()):
-            try:
-                job = pending.popleft()
-            except IndexError:
-                return
-            in_flight[0] = job
-            result = renderer.draw(job, stop=stop, cancel=cancel)
-            in_flight[0] = None
-            if result is None:
-                if not cancel.is_set():
-                    pending.appendleft(job)
-                return
-            drawn.setdefault(job.id, result)
-
-    feeder = threading.Thread(target=feed, name="custseg-figure-feeder", daemon=True)
-    feeder.start()
-    try:
-        while True:
-            try:
-                job = pending.pop()
-            except IndexError:
-                last = in_flight[0]
-                if last is not None and not any(d.remote for d in drawn.values()):
-                    drawn.setdefault(last.id, draw_job(last))
-                    cancel.set()
-                feeder.join()  # bounded by the worker's timeout
-                if not pending:
-                    break
-                continue
-            drawn[job.id] = draw_job(job)
-    except BaseException:  # Ctrl-C or an error in a figure: the worker is ended
-        stop.set()
-        raise
-    return drawn
 
 
 class FigureBook:
@@ -1136,7 +620,7 @@ class FigureBook:
         A group's timing becomes the sum, over its figures, of the wall-clock
         and CPU seconds of drawing each, in whichever process drew it.
         """
-        self.drawn.update(_draw_all([j for j in self.jobs if j.id not in self.drawn], renderer))
+        self.drawn.update(draw_jobs([j for j in self.jobs if j.id not in self.drawn], renderer))
         for section in sections:
             section.blocks = [
                 replace(b, image=self.drawn[b.id].image)
