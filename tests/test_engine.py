@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import duckdb
 import pytest
 
 from custseg.engine import auto_memory_limit, connect, size_memory
@@ -41,3 +42,28 @@ def test_auto_starts_at_three_gigabytes_and_is_sized_once_the_input_is_known():
     before = limit(fixed)
     size_memory(fixed, "2GB", 1_000_000_000)  # an explicit limit is kept
     assert limit(fixed) == before
+
+
+def test_materialized_copies_a_small_view_once_and_never_a_table():
+    from custseg.engine import materialized
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT range AS x FROM range(10)")
+    con.execute("CREATE VIEW v AS SELECT x * 2 AS y FROM t")
+    with materialized(con, "t", 10, "_copy") as rel:
+        assert rel == "t"  # a table already: read as it is
+        assert (
+            con.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE table_name = '_copy'"
+            ).fetchone()[0]
+            == 0
+        )
+    with materialized(con, "v", 10, "_copy") as rel:
+        assert rel == "_copy"
+        assert con.execute(f"SELECT sum(y) FROM {rel}").fetchone()[0] == 90
+    assert (
+        con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = '_copy'").fetchone()[0]
+        == 0
+    )
+    with materialized(con, "v", 10, "_copy", max_rows=5) as rel:
+        assert rel == "v"  # too large to copy

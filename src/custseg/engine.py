@@ -163,10 +163,14 @@ def materialized(
     Yields
     ------
     str
-        ``name`` when the relation was copied, else ``relation`` itself.
+        ``name`` when the relation was copied, else ``relation`` itself (too large,
+        or a table already: the loader's ``lines`` of a small input is one).
     """
     limit = MATERIALIZE_MAX_ROWS if max_rows is None else max_rows
-    if rows > limit:
+    is_table = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [relation]
+    ).fetchone()[0]
+    if rows > limit or is_table:
         yield relation
         return
     con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {relation}")
