@@ -105,6 +105,7 @@ _DUP_ROWS = [
     ("500", " 85123A", "HEART", 6, _T, 2.55, "17850", "United Kingdom"),  # same after trim
     ("500", "85123A", "HEART ", 6, _T, 2.55, "17850", "United Kingdom"),  # same after trim
     ("500", "85123A", "HEART", 6, _T, 2.55, "17850", "France"),  # differs: country
+    ("499", "85123A", "HEART", 6, _T, 2.55, "17850", "United Kingdom"),  # differs: invoice
     ("500", "85123A", None, 6, _T, 2.55, "17850", "United Kingdom"),  # NULL description
     ("500", "85123A", None, 6, _T, 2.55, "17850", "United Kingdom"),  # ... twice
     ("501", "22423", "CAKESTAND", 1, _T, 12.75, "13047", "United Kingdom"),
@@ -133,17 +134,20 @@ def _write(df: pd.DataFrame, path, kind: str):
 def test_duplicates_after_normalisation_are_counted_once(large_paths, tmp_path, kind):
     data = load_transactions(_write(_dup_frame(), tmp_path, kind))
     res = apply_policy(data.con, CleaningPolicy(), before="2011-12-10")
-    # Hand count: 10 lines with a customer; the heart line has 4 copies (ids and
+    # Hand count: 11 lines with a customer; the heart line has 4 copies (ids and
     # whitespace normalised) -> 3 removed, the NULL-description pair -> 1, the return
-    # pair -> 1: 5 duplicates. Kept: heart, heart (France), heart (NULL desc), cakestand.
+    # pair -> 1: 5 duplicates. Kept: heart, heart (France), heart (invoice 499), heart
+    # (NULL desc), cakestand. (The hash of the large path leaves out the invoice, the
+    # description and the country: lines differing only there are compared in full.)
     removed = _removed(res)
     assert removed["missing_customer_id"] == 2
     assert removed["exact_duplicates"] == 5
     assert removed["cancellation"] == 1
-    assert res.rows_kept == 4
+    assert res.rows_kept == 5
     assert res.return_lines == 1
     feats = exact_customer_features(data.con, dt.date(2011, 12, 10))
-    assert feats.loc["17850", "monetary"] == pytest.approx(3 * 6 * 2.55)
+    assert feats.loc["17850", "monetary"] == pytest.approx(4 * 6 * 2.55)
+    assert feats.loc["17850", "frequency"] == 2
     assert feats.loc["13047", "return_rate"] == pytest.approx(1.0)
     if kind != "dataframe":
         # The large path really ran: duplicates were listed by position.

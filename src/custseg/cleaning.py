@@ -227,7 +227,7 @@ def apply_policy(
         ret_filter += f" AND {date} < DATE '{before}'"
 
     if rows is not None:
-        base = _without_duplicates(con, *rows)
+        base = _without_duplicates(con, *rows, has_qty=has_qty)
     con.execute(
         f"CREATE TEMP {kind} _tagged AS SELECT *, {case} AS _rule, {ret_filter} AS _return "
         f"FROM {base}"
@@ -314,12 +314,14 @@ def _without_duplicates(
     con: duckdb.DuckDBPyConnection,
     relation: str,
     position: str,
+    *,
+    has_qty: bool = True,
 ) -> str:
     """The lines of ``relation`` with a customer id, one copy of each exact duplicate.
 
     Exactly ``SELECT DISTINCT <line columns>``, without a hash table as wide as all
-    the line columns: (1) the hash of every line's columns, grouped, gives the hashes
-    seen more than once (a narrow aggregate); (2) only the lines with such a hash are
+    the line columns: (1) the hash of a few of every line's columns, grouped, gives
+    the hashes seen more than once (a narrow aggregate); (2) only the lines with such a hash are
     grouped on all their columns, and every copy but the first (by position) is listed
     in temporary table ``_duplicate_rows``; (3) the result is ``relation`` without the
     listed positions. A hash shared by different lines only sends them to step (2),
@@ -329,7 +331,16 @@ def _without_duplicates(
     # The loader's view of a file has a customer key as discriminating as the text id
     # and cheaper (the number itself): the hashes use it, the exact comparison the ids.
     key = S.CUSTOMER_KEY if has_column(con, relation, S.CUSTOMER_KEY) else S.CUSTOMER_ID
-    hashed = ", ".join(key if c == S.CUSTOMER_ID else c for c in S.LINE_COLUMNS)
+    # The hash reads only the cheap columns that tell lines apart: customer, stock code,
+    # quantity, price and date-time (the amount instead, for amount-only files). Copies
+    # agree on every column anyway, and the few different lines that agree on these
+    # (another invoice at the same second, another description) are told apart by step
+    # (2). Step (1) then reads no free text and not the invoice number, the costliest
+    # column to read (10 million lines: 1.5 s of CPU instead of 2.2 s).
+    hashed = ", ".join(
+        [key, S.STOCK_CODE, S.INVOICE_DATE]
+        + ([S.QUANTITY, S.UNIT_PRICE] if has_qty else [S.AMOUNT])
+    )
     with_id = f"{key} IS NOT NULL"
     con.execute(
         f"""CREATE TEMP TABLE _duplicate_rows AS
