@@ -81,6 +81,23 @@ def test_features_command_real_dataset(real_path, tmp_path):
     )
     assert n == 4_338
     assert total == pytest.approx(8_911_407.90, abs=0.01)
+    # Only the columns asked for, in that order, with the same values.
+    rfm = tmp_path / "rfm.parquet"
+    args = ["--quiet", "features", str(real_path), "--out", str(rfm)]
+    assert main([*args, "--columns", "monetary,recency,frequency"]) == 0
+    con = duckdb.connect()
+    assert [c[0] for c in con.execute(f"DESCRIBE SELECT * FROM '{rfm}'").fetchall()] == [
+        "customer_id",
+        "monetary",
+        "recency",
+        "frequency",
+    ]
+    differ = con.execute(
+        f"""SELECT count(*) FROM '{rfm}' r JOIN '{out}' f USING (customer_id)
+            WHERE r.monetary <> f.monetary OR r.recency <> f.recency
+               OR r.frequency <> f.frequency"""
+    ).fetchone()[0]
+    assert differ == 0 and con.execute(f"SELECT count(*) FROM '{rfm}'").fetchone()[0] == 4_334
 
 
 def test_usage_error_exit_code_2(capsys):

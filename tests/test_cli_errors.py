@@ -331,6 +331,13 @@ def test_features_command_errors(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"custseg: error: {cancelled}: no line is left after cleaning")
     assert not (tmp_path / "f.parquet").exists()
+    args = ["--quiet", "features", src, "-o", str(tmp_path / "f.parquet")]
+    assert main([*args, "--columns", "recency,spend"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "custseg: error: unknown feature column 'spend'. Choose among recency, frequency, "
+        "monetary, tenure, avg_order_value, items_per_order, distinct_products, return_rate."
+    )
+    assert not (tmp_path / "f.parquet").exists()
 
 
 def test_input_notes_are_warnings_unless_quiet(tmp_path, capsys):

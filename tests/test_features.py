@@ -59,6 +59,51 @@ def test_hand_computed_features():
     assert f.loc["007", "recency"] == 1  # leading zeros kept, no '.0'
 
 
+@pytest.mark.parametrize(
+    "columns",
+    [
+        ["recency", "frequency", "monetary"],
+        ["monetary", "recency"],  # the order asked for
+        ["distinct_products"],
+        ["return_rate", "items_per_order", "tenure", "avg_order_value"],
+    ],
+)
+@pytest.mark.parametrize("returns", ["drop", "net"])
+def test_columns_asked_for_are_the_same_values_as_in_the_whole_table(columns, returns):
+    policy = CleaningPolicy(returns=returns)
+    data = load_transactions(HAND)
+    snap = default_snapshot(data.con, data.view)
+    apply_policy(data.con, policy, view=data.view, before=snap.isoformat())
+    whole = customer_features(data.con, snap, net_returns=returns == "net")
+    some = customer_features(data.con, snap, net_returns=returns == "net", columns=columns)
+    assert list(some.columns) == columns
+    pd.testing.assert_frame_equal(some, whole[columns])
+
+
+def test_only_the_aggregates_of_the_columns_asked_for_are_computed():
+    from custseg.features import customer_features_sql
+
+    snap = dt.date(2011, 1, 21)
+    rfm = customer_features_sql(snap, columns=["recency", "frequency", "monetary"])
+    assert "return_lines" not in rfm and "stock_code" not in rfm and "quantity" not in rfm
+    net = customer_features_sql(snap, net_returns=True, columns=["monetary"])
+    assert "return_lines" in net  # monetary nets the returns: they are read
+    assert "count(DISTINCT stock_code)" in customer_features_sql(snap)
+
+
+@pytest.mark.parametrize(
+    ("columns", "message"),
+    [(["recency", "spend"], "unknown feature column 'spend'"), ([" "], "no feature column")],
+)
+def test_unknown_feature_columns_are_refused_with_the_list(columns, message):
+    from custseg.errors import ParameterError
+    from custseg.features import feature_columns
+
+    with pytest.raises(ParameterError, match=message) as info:
+        feature_columns(columns)
+    assert "recency, frequency, monetary, tenure" in info.value.fix
+
+
 def test_net_returns_subtracts_cancelled_value():
     f = _features(HAND, CleaningPolicy(returns="net"))
     assert f.loc["1", "monetary"] == pytest.approx(40 - 10)

@@ -383,6 +383,15 @@ def features_cmd(
     amount_col: AmountCol = None,
     stock_col: StockCol = None,
     date_format: DateFormat = None,
+    columns: Annotated[
+        str | None,
+        typer.Option(
+            "--columns",
+            help="Comma-separated feature columns to write (default: all). Only their "
+            "aggregates are computed: e.g. recency,frequency,monetary skips the distinct "
+            "products count and the return lines.",
+        ),
+    ] = None,
 ) -> None:
     """Write the per-customer feature table alone (recency, frequency, monetary, ...)."""
     from custseg.cleaning import CleaningPolicy
@@ -401,6 +410,7 @@ def features_cmd(
         ),
         date_format=date_format,
         memory_limit=memory_limit,
+        columns=None if columns is None else columns.split(","),
     )
     _console().print(f"{n:,} customers written to {out}")
 

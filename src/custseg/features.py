@@ -46,6 +46,7 @@ def customer_features_sql(
     clean: str = "clean_lines",
     returns: str = "return_lines",
     customer_key: bool = False,
+    columns: Sequence[str] | None = None,
 ) -> str:
     """The SQL query that builds the per-customer feature table.
 
@@ -61,7 +62,22 @@ def customer_features_sql(
         The relations carry :data:`custseg.schema.CUSTOMER_KEY` (streamed large
         files): group by it, cheaper than the text id, and turn each key into its id
         with the loader's macro :data:`custseg.schema.CUSTOMER_ID_OF_KEY` (same table).
+    columns : sequence of str, optional
+        The feature columns to compute, in this order (default: all of
+        :data:`custseg.schema.FEATURE_COLUMNS`). Only their aggregates are computed:
+        without ``distinct_products`` the per-customer count of distinct stock codes
+        (the costliest aggregate) is skipped, and without ``return_rate`` (and with
+        ``net_returns`` False) the return lines are not read at all.
+
+    Raises
+    ------
+    ParameterError
+        A name in ``columns`` is not a feature column.
     """
+    wanted = feature_columns(columns)
+    needs = set().union(*(_FEATURE_NEEDS[col] for col in wanted))
+    if net_returns and needs & {"gross"}:
+        needs.add("returned")
     snap = f"DATE '{snapshot.isoformat()}'"
     c, inv, amt, qty, code, date = (
         S.CUSTOMER_ID,
@@ -74,31 +90,87 @@ def customer_features_sql(
     monetary = "p.gross - coalesce(r.returned, 0)" if net_returns else "p.gross"
     group = S.CUSTOMER_KEY if customer_key else c
     customer = f"{S.CUSTOMER_ID_OF_KEY}(p.customer_id)" if customer_key else "p.customer_id"
+    aggregates = {
+        "frequency": f"count(DISTINCT {inv}) AS frequency",
+        "gross": f"sum({amt}) AS gross",
+        "items": f"sum({qty}) AS items",
+        "distinct_products": f"count(DISTINCT {code}) AS distinct_products",
+        "last_purchase": f"max({date}) AS last_purchase",
+        "first_purchase": f"min({date}) AS first_purchase",
+    }
+    outputs = {
+        S.RECENCY: f"date_diff('day', CAST(p.last_purchase AS DATE), {snap})",
+        S.FREQUENCY: "p.frequency",
+        S.MONETARY: monetary,
+        S.TENURE: f"date_diff('day', CAST(p.first_purchase AS DATE), {snap})",
+        S.AVG_ORDER_VALUE: f"({monetary}) / p.frequency",
+        S.ITEMS_PER_ORDER: "coalesce(p.items, 0) / p.frequency",
+        S.DISTINCT_PRODUCTS: "p.distinct_products",
+        S.RETURN_RATE: "CASE WHEN p.gross > 0 "
+        "THEN least(coalesce(r.returned, 0) / p.gross, 1.0) ELSE 0.0 END",
+    }
+    selected = ",\n               ".join(f"{outputs[col]} AS {col}" for col in wanted)
+    p_cols = ",\n                   ".join(
+        [f"{group} AS customer_id"] + [sql for name, sql in aggregates.items() if name in needs]
+    )
+    r, join = "", "FROM p"
+    if "returned" in needs:  # otherwise the return lines are not read
+        r = f""", r AS (
+            SELECT {group} AS customer_id, sum(-{amt}) AS returned FROM {returns} GROUP BY {group}
+        )"""
+        join = "FROM p LEFT JOIN r USING (customer_id)"
     return f"""
         WITH p AS (
-            SELECT {group} AS customer_id,
-                   count(DISTINCT {inv}) AS frequency,
-                   sum({amt}) AS gross,
-                   sum({qty}) AS items,
-                   count(DISTINCT {code}) AS distinct_products,
-                   max({date}) AS last_purchase,
-                   min({date}) AS first_purchase
+            SELECT {p_cols}
             FROM {clean} GROUP BY {group}
-        ), r AS (
-            SELECT {group} AS customer_id, sum(-{amt}) AS returned FROM {returns} GROUP BY {group}
-        )
+        ){r}
         SELECT {customer} AS {S.CUSTOMER_ID},
-               date_diff('day', CAST(p.last_purchase AS DATE), {snap}) AS {S.RECENCY},
-               p.frequency AS {S.FREQUENCY},
-               {monetary} AS {S.MONETARY},
-               date_diff('day', CAST(p.first_purchase AS DATE), {snap}) AS {S.TENURE},
-               ({monetary}) / p.frequency AS {S.AVG_ORDER_VALUE},
-               coalesce(p.items, 0) / p.frequency AS {S.ITEMS_PER_ORDER},
-               p.distinct_products AS {S.DISTINCT_PRODUCTS},
-               CASE WHEN p.gross > 0 THEN least(coalesce(r.returned, 0) / p.gross, 1.0) ELSE 0.0 END AS {S.RETURN_RATE}
-        FROM p LEFT JOIN r USING (customer_id)
+               {selected}
+        {join}
         ORDER BY 1
     """
+
+
+_FEATURE_NEEDS: dict[str, frozenset[str]] = {
+    S.RECENCY: frozenset({"last_purchase"}),
+    S.FREQUENCY: frozenset({"frequency"}),
+    S.MONETARY: frozenset({"gross"}),
+    S.TENURE: frozenset({"first_purchase"}),
+    S.AVG_ORDER_VALUE: frozenset({"gross", "frequency"}),
+    S.ITEMS_PER_ORDER: frozenset({"items", "frequency"}),
+    S.DISTINCT_PRODUCTS: frozenset({"distinct_products"}),
+    S.RETURN_RATE: frozenset({"gross", "returned"}),
+}
+"""The per-customer aggregates (see :func:`customer_features_sql`) each feature reads."""
+
+
+def feature_columns(columns: Sequence[str] | None = None) -> list[str]:
+    """The feature columns asked for: all of them by default, checked, duplicates dropped.
+
+    Parameters
+    ----------
+    columns : sequence of str, optional
+        Names among :data:`custseg.schema.FEATURE_COLUMNS`, in the order wanted.
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    ParameterError
+        An unknown name, or none at all.
+    """
+    if columns is None:
+        return list(S.FEATURE_COLUMNS)
+    wanted = list(dict.fromkeys(str(c).strip() for c in columns if str(c).strip()))
+    unknown = [c for c in wanted if c not in S.FEATURE_COLUMNS]
+    if unknown or not wanted:
+        what = (
+            f"unknown feature column '{unknown[0]}'" if unknown else "no feature column asked for"
+        )
+        raise ParameterError(what, fix=f"choose among {', '.join(S.FEATURE_COLUMNS)}")
+    return wanted
 
 
 def customer_features(
@@ -109,14 +181,17 @@ def customer_features(
     clean: str = "clean_lines",
     returns: str = "return_lines",
     customer_key: bool = False,
+    columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Per-customer features, one row per customer, indexed by ``customer_id`` (sorted).
+
+    ``columns``: the features to compute (default: all); see :func:`customer_features_sql`.
 
     Returns
     -------
     DataFrame
-        Columns :data:`custseg.schema.FEATURE_COLUMNS`: recency (int days),
-        frequency (int), monetary, tenure (int days), avg_order_value,
+        Columns :data:`custseg.schema.FEATURE_COLUMNS` (or ``columns``): recency
+        (int days), frequency (int), monetary, tenure (int days), avg_order_value,
         items_per_order, distinct_products (int), return_rate.
     """
     df = con.execute(
@@ -126,15 +201,15 @@ def customer_features(
             clean=clean,
             returns=returns,
             customer_key=customer_key,
+            columns=columns,
         )
     ).df()
     df[S.CUSTOMER_ID] = df[S.CUSTOMER_ID].astype(str)
     df = df.set_index(S.CUSTOMER_ID)
-    for col in (S.RECENCY, S.FREQUENCY, S.TENURE, S.DISTINCT_PRODUCTS):
-        df[col] = df[col].astype("int64")
-    for col in (S.MONETARY, S.AVG_ORDER_VALUE, S.ITEMS_PER_ORDER, S.RETURN_RATE):
-        df[col] = df[col].astype("float64")
-    return df[list(S.FEATURE_COLUMNS)]
+    for col in df.columns:
+        integer = col in (S.RECENCY, S.FREQUENCY, S.TENURE, S.DISTINCT_PRODUCTS)
+        df[col] = df[col].astype("int64" if integer else "float64")
+    return df
 
 
 def _define_feature_transformer() -> type:

@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -816,8 +816,13 @@ def write_features(
     overrides: dict | None = None,
     date_format: str | None = None,
     memory_limit: str | None = "auto",
+    columns: Sequence[str] | None = None,
 ) -> int:
     """Compute the per-customer feature table and write it to a parquet file (atomically).
+
+    ``columns``: the feature columns to write, in this order (default: all of
+    :data:`custseg.schema.FEATURE_COLUMNS`); only their aggregates are computed
+    (see :func:`custseg.features.customer_features_sql`).
 
     Returns the number of customers written.
     """
@@ -826,11 +831,12 @@ def write_features(
 
     from custseg.engine import connect, has_column, quote_literal, size_memory
     from custseg.errors import OutputError
-    from custseg.features import customer_features_sql, default_snapshot
+    from custseg.features import customer_features_sql, default_snapshot, feature_columns
     from custseg.load import load_transactions
     from custseg.output import check_writable
 
     policy = (policy or CleaningPolicy()).validate()
+    wanted = feature_columns(columns)
     out = Path(out)
     if out.is_dir():
         raise OutputError(
@@ -864,8 +870,10 @@ def write_features(
             clean=clean,
             returns=returns,
             customer_key=has_column(con, clean, S.CUSTOMER_KEY),
+            columns=wanted,
         )
-        sql = f"SELECT * REPLACE (CAST({S.MONETARY} AS DOUBLE) AS {S.MONETARY}) FROM ({sql})"
+        if S.MONETARY in wanted:
+            sql = f"SELECT * REPLACE (CAST({S.MONETARY} AS DOUBLE) AS {S.MONETARY}) FROM ({sql})"
         con.execute(f"COPY ({sql}) TO {quote_literal(tmp)} (FORMAT parquet, COMPRESSION zstd)")
         n = con.execute(f"SELECT count(*) FROM read_parquet({quote_literal(tmp)})").fetchone()[0]
         if n == 0:
