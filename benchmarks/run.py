@@ -42,10 +42,22 @@ REAL_PARQUET = Path(
 )
 REAL_XLSX = Path(os.environ.get("CUSTSEG_BENCH_XLSX", "/tmp/online_retail.xlsx"))
 SIZES = {"10M": 10_000_000, "100M": 100_000_000, "1B": 1_000_000_000}
-ALL_STEPS = ("load", "audit", "features", "kselect", "cluster", "pipeline", "report", "run")
+ALL_STEPS = (
+    "load",
+    "audit",
+    "features",
+    "features_rfm",
+    "kselect",
+    "cluster",
+    "pipeline",
+    "report",
+    "run",
+)
 # The pandas way has no report and no audit beyond df.describe(); its "pipeline" is
 # read + filter + groupby + scale + KMeans loop with silhouette + final KMeans + DBSCAN.
-PANDAS_STEPS = ("load", "audit", "features", "kselect", "cluster", "pipeline")
+# Its features are R, F and M: "features" compares them with custseg's eight columns,
+# "features_rfm" with custseg's same three (--columns recency,frequency,monetary).
+PANDAS_STEPS = ("load", "audit", "features", "features_rfm", "kselect", "cluster", "pipeline")
 
 
 @dataclass
