@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from custseg.engine import auto_memory_limit, connect, size_memory
 
@@ -67,3 +69,26 @@ def test_materialized_copies_a_small_view_once_and_never_a_table():
     )
     with materialized(con, "v", 10, "_copy", max_rows=5) as rel:
         assert rel == "v"  # too large to copy
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(st.integers(min_value=0, max_value=40), max_size=60),
+    batch=st.integers(min_value=1, max_value=7),
+)
+def test_repeated_values_are_those_a_group_by_counts_twice(values, batch):
+    from custseg import engine
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (x UBIGINT)")
+    if values:
+        con.executemany("INSERT INTO t VALUES (?)", [[v] for v in values])
+    old = engine.REPEATS_BATCH_ROWS
+    engine.REPEATS_BATCH_ROWS = batch  # repeats that straddle two batches are found too
+    try:
+        n = engine.create_repeated_table(con, "SELECT x FROM t", "_rep")
+    finally:
+        engine.REPEATS_BATCH_ROWS = old
+    found = sorted(v for (v,) in con.execute("SELECT v FROM _rep").fetchall())
+    expected = sorted(v for v in set(values) if values.count(v) > 1)
+    assert found == expected and n == len(expected)

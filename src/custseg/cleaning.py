@@ -17,7 +17,12 @@ import pandas as pd
 
 from custseg import schema as S
 from custseg.audit import NON_PRODUCT_RULE, PRODUCT_CODE_PATTERN
-from custseg.engine import MATERIALIZE_MAX_ROWS, ROWS_COMMENT_PREFIX, has_column
+from custseg.engine import (
+    MATERIALIZE_MAX_ROWS,
+    ROWS_COMMENT_PREFIX,
+    create_repeated_table,
+    has_column,
+)
 from custseg.errors import DataError, ParameterError
 
 
@@ -320,8 +325,8 @@ def _without_duplicates(
     """The lines of ``relation`` with a customer id, one copy of each exact duplicate.
 
     Exactly ``SELECT DISTINCT <line columns>``, without a hash table as wide as all
-    the line columns: (1) the hash of a few of every line's columns, grouped, gives
-    the hashes seen more than once (a narrow aggregate); (2) only the lines with such a hash are
+    the line columns: (1) the hash of a few of every line's columns, sorted, gives
+    the hashes seen more than once (:func:`custseg.engine.create_repeated_table`); (2) only the lines with such a hash are
     grouped on all their columns, and every copy but the first (by position) is listed
     in temporary table ``_duplicate_rows``; (3) the result is ``relation`` without the
     listed positions. A hash shared by different lines only sends them to step (2),
@@ -342,17 +347,27 @@ def _without_duplicates(
         + ([S.QUANTITY, S.UNIT_PRICE] if has_qty else [S.AMOUNT])
     )
     with_id = f"{key} IS NOT NULL"
-    con.execute(
-        f"""CREATE TEMP TABLE _duplicate_rows AS
-            WITH seen_twice AS (
-                SELECT h FROM (SELECT hash({hashed}) AS h FROM {relation} WHERE {with_id})
-                GROUP BY h HAVING count(*) > 1
-            ), copies AS (
-                SELECT {position} AS pos, {cols} FROM {relation}
-                WHERE {with_id} AND hash({hashed}) IN (SELECT h FROM seen_twice)
-            )
-            SELECT unnest(list_sort(list(pos))[2:]) AS pos FROM copies GROUP BY {cols}"""
+    create_repeated_table(
+        con, f"SELECT hash({hashed}) FROM {relation} WHERE {with_id}", "_seen_twice"
     )
+    try:
+        # The positions of the lines with such a hash (reading the hashed columns only),
+        # then those lines in full, compared on every column.
+        con.execute(
+            f"""CREATE TEMP TABLE _hash_twice AS SELECT {position} AS pos FROM {relation}
+                WHERE {with_id} AND hash({hashed}) IN (SELECT v FROM _seen_twice)"""
+        )
+        con.execute(
+            f"""CREATE TEMP TABLE _duplicate_rows AS
+                WITH copies AS (
+                    SELECT {position} AS pos, {cols} FROM {relation}
+                    WHERE {position} IN (SELECT pos FROM _hash_twice)
+                )
+                SELECT unnest(list_sort(list(pos))[2:]) AS pos FROM copies GROUP BY {cols}"""
+        )
+    finally:
+        con.execute("DROP TABLE IF EXISTS _seen_twice")
+        con.execute("DROP TABLE IF EXISTS _hash_twice")
     # The key travels with the lines: the feature table groups by it (see custseg.features).
     keep = f"{key}, {cols}" if key != S.CUSTOMER_ID else cols
     return (
