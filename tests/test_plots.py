@@ -127,7 +127,7 @@ def test_line_histograms_2x2_in_french(dist):
     ]
     assert axes[3].get_ylabel() == "Commandes par classe"
     assert all(a.get_xscale() == "log" for a in axes)
-    assert fig.get_layout_engine() is not None  # constrained layout, no tight_layout loop
+    assert isinstance(fig.get_layout_engine(), plots._TextMarginLayout)  # margins from the texts
 
 
 def test_boxplots_from_stats_show_the_fliers(dist):

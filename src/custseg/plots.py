@@ -16,7 +16,11 @@ applied by every ``plot_*`` function. Segments keep one colour in every figure
 Cost: the report draws about sixteen figures, so drawing is kept lean: one
 Agg draw per figure (:func:`render_png`), 256-colour PNGs, box plots of many
 segments as a few collections instead of ``Axes.bxp``'s five artists per box,
-no colour bars (values are printed in the cells), rasterised scatter points.
+no colour bars (values are printed in the cells), rasterised scatter points,
+and a layout engine of its own (:class:`_TextMarginLayout`: each panel's
+margins sized from the texts around it, measured once at draw time) in place
+of constrained layout, which measured every panel twice and cost a fifth of
+the drawing.
 
 Conventions: ``plot_x(data, *, tr, ax=None) -> Axes`` for one-panel figures
 (a new figure is made when ``ax`` is None; get it with ``ax.figure``) and
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import io
+import logging
 import math
 import textwrap
 from collections.abc import Iterator, Mapping, Sequence
@@ -39,10 +44,13 @@ from cycler import cycler
 from matplotlib.axes import Axes
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import LayoutEngine
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter, NullLocator
+from matplotlib.transforms import Bbox
 
+from custseg import schema as S
 from custseg.distributions import (
     LINE_VARIABLES,
     OTHER,
@@ -55,6 +63,8 @@ from custseg.distributions import (
 )
 from custseg.errors import ColumnError
 from custseg.i18n import Translator
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "CLUSTER_PALETTE",
@@ -191,7 +201,7 @@ def style() -> Iterator[None]:
     Examples
     --------
     >>> with style():  # doctest: +SKIP
-    ...     fig = Figure(layout="constrained")
+    ...     ax = plot_elbow(table, chosen_k=4, knee=4, tr=Translator("en"))
     """
     import matplotlib as mpl
 
@@ -224,8 +234,481 @@ def isolated_style() -> Iterator[None]:
         yield
 
 
+# ---------------------------------------------------------------------------
+# layout: margins sized from the texts around each panel
+# ---------------------------------------------------------------------------
+
+_PAD_POINTS = 3.0
+"""Space (points) between the figure edge and the outermost text, and on each
+side of a panel's texts (constrained layout's ``w_pad``/``h_pad``)."""
+
+_PANEL_SPACE = 0.02
+"""Space between the texts of two neighbouring panels, as a fraction of the
+figure's width or height shared by the gaps, when more than twice the padding
+(constrained layout's ``wspace``/``hspace``)."""
+
+_MIN_PANEL_SHARE = 0.1
+"""The panels keep at least this share of the figure's width or height, however
+long the texts around them (beyond, texts are cut rather than panels vanish)."""
+
+# Legend location code -> the point of its anchor box (as fractions) a legend is
+# pinned to, with the same point of the legend's own box (matplotlib's codes).
+_LEGEND_ANCHORS = {
+    1: (1.0, 1.0),
+    2: (0.0, 1.0),
+    3: (0.0, 0.0),
+    4: (1.0, 0.0),
+    5: (1.0, 0.5),
+    6: (0.0, 0.5),
+    7: (1.0, 0.5),
+    8: (0.5, 0.0),
+    9: (0.5, 1.0),
+    10: (0.5, 0.5),
+}
+_OUTSIDE = {"lower": 2, "upper": 3, "left": 0, "right": 1}  # -> edge (left, right, bottom, top)
+
+
+class _Element:
+    """Something drawn around a panel, measured once, and the point it hangs from.
+
+    ``rel`` is its extent relative to its anchor (x0, x1, y0, y1 in pixels):
+    fixed, since moving a panel moves a text without changing its size. The
+    anchor is linear in the panel's geometry, ``origin + f * size + offset``
+    per dimension; ``f`` and ``offset`` are fitted from the anchor seen at one
+    or two geometries (:meth:`fit`), so the element's extent is known for any
+    geometry without laying text out again.
+    """
+
+    __slots__ = ("anchor", "artist", "f", "kind", "offset", "rel")
+
+    def __init__(self, artist: Any, kind: str, extent: Any, anchor: tuple[float, float]) -> None:
+        self.artist = artist
+        # "text", "legend", "low corner" / "high corner" (of another artist's
+        # box, measured again), "pinned" (f and offset given)
+        self.kind = kind
+        self.anchor = anchor
+        self.rel = (
+            extent.x0 - anchor[0],
+            extent.x1 - anchor[0],
+            extent.y0 - anchor[1],
+            extent.y1 - anchor[1],
+        )
+        self.f = [0.0, 0.0]
+        self.offset = [0.0, 0.0]
+
+    def where(self, renderer: Any) -> tuple[float, float]:
+        """The anchor now (display pixels)."""
+        artist = self.artist
+        if self.kind == "text":
+            if hasattr(artist, "update_positions"):  # an Annotation: its transform is cached
+                artist.update_positions(renderer)
+            x, y = artist.get_transform().transform(artist.get_unitless_position())
+            return (float(x), float(y))
+        if self.kind == "legend":
+            return _legend_anchor(artist) or self.anchor
+        if self.kind in ("low corner", "high corner"):
+            extent = artist.get_tightbbox(renderer)
+            return (extent.x0, extent.y0) if self.kind == "low corner" else (extent.x1, extent.y1)
+        return self.anchor
+
+    def fit(self, seen: tuple[float, ...], now: tuple[float, ...] | None, renderer: Any) -> None:
+        """Fit ``f``/``offset`` from the anchor at geometry ``seen`` (and ``now``).
+
+        ``seen`` and ``now`` are panel geometries (x0, width, y0, height). With
+        one geometry, or one where the panel kept its size, the anchor is
+        taken to scale with the panel.
+        """
+        if self.kind == "pinned":
+            return
+        later = self.where(renderer) if now is not None else None
+        for dim in (0, 1):
+            origin, size = seen[2 * dim], seen[2 * dim + 1]
+            first = self.anchor[dim] - origin
+            if later is not None and abs(now[2 * dim + 1] - size) > 0.5:
+                f = ((later[dim] - now[2 * dim]) - first) / (now[2 * dim + 1] - size)
+            else:
+                f = first / size if size else 0.0
+            self.f[dim] = f
+            self.offset[dim] = first - f * size
+
+    def span(self, dim: int, size: float) -> tuple[float, float]:
+        """Its extent along ``dim`` relative to the panel origin, for a panel of ``size``."""
+        base = self.f[dim] * size + self.offset[dim]
+        return base + self.rel[2 * dim], base + self.rel[2 * dim + 1]
+
+
+def _pinned(f: tuple[float, float], offset: tuple[float, float], rel: tuple) -> _Element:
+    """An element whose anchor model is known: ``rel`` is (x0, x1, y0, y1) around it."""
+    item = _Element(None, "pinned", Bbox.from_extents(rel[0], rel[2], rel[1], rel[3]), (0.0, 0.0))
+    item.f, item.offset = list(f), list(offset)
+    return item
+
+
+def _legend_anchor(legend: Any) -> tuple[float, float] | None:
+    """Display point a legend is pinned to; None when it places itself ('best')."""
+    loc = legend._loc  # the location code or (x, y); matplotlib has no public getter
+    if isinstance(loc, tuple):
+        fx, fy = loc
+    elif loc in _LEGEND_ANCHORS:
+        fx, fy = _LEGEND_ANCHORS[loc]
+    else:
+        return None
+    box = legend.get_bbox_to_anchor()
+    return (box.x0 + fx * box.width, box.y0 + fy * box.height)
+
+
+class _AxisLabel:
+    """An axis label, which ``Axis.draw`` places beyond the tick labels of its side."""
+
+    __slots__ = ("across", "along", "gap", "out", "side", "ticks")
+
+    def __init__(self, along: _Element, across: int, side: int) -> None:
+        self.along = along  # the label, anchored where it is now (its extent around it)
+        self.across = across  # the dimension it is stacked in: 1 for an x label
+        self.side = side  # -1: below / left of the panel, +1: above / right
+        self.ticks: list[_Element] = []  # the tick labels it goes beyond
+        self.out = 0.0  # tick marks beyond the panel edge on that side (pixels)
+        self.gap = 0.0  # labelpad (pixels)
+
+
+class _Panel:
+    """An Axes of the figure's grid and what is drawn around it."""
+
+    __slots__ = ("ax", "cells", "items", "labels", "locs", "marks", "seen")
+
+    def __init__(self, ax: Axes) -> None:
+        spec = ax.get_subplotspec()
+        self.ax = ax
+        self.cells = (spec.colspan, spec.rowspan)
+        self.items: list[_Element] = []
+        self.labels: list[_AxisLabel] = []
+        self.marks = [0.0, 0.0, 0.0, 0.0]  # tick marks beyond each edge: left, right, bottom, top
+        self.locs: list[np.ndarray] = []
+        self.seen = self.geometry()
+
+    def geometry(self) -> tuple[float, float, float, float]:
+        box = self.ax.bbox
+        return (box.x0, box.width, box.y0, box.height)
+
+    def span(self, dim: int, size: float) -> tuple[float, float]:
+        """Lowest and highest coordinate (pixels from the panel's origin) reached
+        along ``dim`` by what is drawn around the panel, for a panel of ``size``."""
+        lo, hi = -self.marks[2 * dim], size + self.marks[2 * dim + 1]
+        for item in self.items:
+            a, b = item.span(dim, size)
+            lo, hi = min(lo, a), max(hi, b)
+        for label in self.labels:
+            if label.across != dim:
+                a, b = label.along.span(dim, size)
+            else:  # its anchor goes ``gap`` beyond the tick labels (or marks) of its side
+                rel = label.along.rel
+                if label.side < 0:
+                    edge = min([-label.out] + [t.span(dim, size)[0] for t in label.ticks])
+                    anchor = edge - label.gap
+                else:
+                    edge = max([size + label.out] + [t.span(dim, size)[1] for t in label.ticks])
+                    anchor = edge + label.gap
+                a, b = anchor + rel[2 * dim], anchor + rel[2 * dim + 1]
+            lo, hi = min(lo, a), max(hi, b)
+        return lo, hi
+
+    def measure(self, renderer: Any) -> None:
+        """Measure, once, every text and legend drawn around the panel."""
+        from matplotlib.axis import Axis
+        from matplotlib.legend import Legend
+        from matplotlib.spines import Spine
+        from matplotlib.text import Text
+
+        ax = self.ax
+        dpi = ax.get_figure(root=True).dpi
+        self.items, self.labels, self.locs = [], [], []
+        self.marks = [0.0, 0.0, 0.0, 0.0]
+        self.seen = self.geometry()
+        if ax.axison:
+            for across, axis in ((1, ax.xaxis), (0, ax.yaxis)):
+                if axis.get_visible():
+                    self._measure_axis(axis, across, renderer, dpi)
+        extra = ax.get_default_bbox_extra_artists()  # visible, in the layout, not clipped
+        titles = (ax.title, getattr(ax, "_left_title", None), getattr(ax, "_right_title", None))
+        for artist in [*titles, *extra]:
+            if artist is None or isinstance(artist, (Axis, Spine)):
+                continue
+            if isinstance(artist, Text):
+                if artist.get_visible() and artist.get_in_layout() and artist.get_text():
+                    self.items.append(_text_element(artist, renderer))
+                continue
+            extent = artist.get_tightbbox(renderer)
+            if extent is None or not np.isfinite(extent.extents).all():
+                continue
+            if isinstance(artist, Legend):
+                anchor = _legend_anchor(artist)
+                if anchor is not None:  # a 'best' legend stays inside the panel
+                    self.items.append(_Element(artist, "legend", extent, anchor))
+            elif artist is not ax.patch:  # e.g. an inset: each corner moves on its own
+                low, high = (extent.x0, extent.y0), (extent.x1, extent.y1)
+                self.items.append(_Element(artist, "low corner", Bbox([low, low]), low))
+                self.items.append(_Element(artist, "high corner", Bbox([high, high]), high))
+        for item in self.items:
+            item.fit(self.seen, None, renderer)
+
+    def _measure_axis(self, axis: Any, across: int, renderer: Any, dpi: float) -> None:
+        # the ticks Axis.draw will draw (those in the view interval), labels set
+        ticks = axis._update_ticks()
+        self.locs += [axis.get_majorticklocs(), axis.get_minorticklocs()]
+        sides: tuple[list[_Element], list[_Element]] = ([], [])
+        out = [0.0, 0.0]
+        for tick in ticks:
+            for i, (label, line) in enumerate(
+                ((tick.label1, tick.tick1line), (tick.label2, tick.tick2line))
+            ):
+                if label.get_visible() and label.get_text():
+                    sides[i].append(_text_element(label, renderer))
+                if line.get_visible():
+                    out[i] = max(out[i], tick.get_tick_padding() * dpi / 72)
+        self.items += sides[0] + sides[1]
+        self.marks[2 * across] = max(self.marks[2 * across], out[0])
+        self.marks[2 * across + 1] = max(self.marks[2 * across + 1], out[1])
+        label = axis.label
+        if label.get_visible() and label.get_text():
+            along = _text_element(label, renderer)
+            along.fit(self.seen, None, renderer)
+            if getattr(axis, "_autolabelpos", True):  # else set_label_coords: where it is
+                low = axis.get_label_position() in ("bottom", "left")
+                entry = _AxisLabel(along, across=across, side=-1 if low else 1)
+                entry.ticks = sides[0] if low else sides[1]
+                entry.out = out[0] if low else out[1]
+                entry.gap = axis.labelpad * dpi / 72
+                self.labels.append(entry)
+            else:
+                self.items.append(along)
+        offset = axis.offsetText
+        if offset.get_visible() and offset.get_text():
+            self.items.append(_offset_element(axis, across, sides[0], renderer, dpi, self.seen))
+
+    def refit(self, renderer: Any) -> None:
+        """Fit the elements again from their anchors at the panel's new geometry."""
+        now = self.geometry()
+        for item in self.items:
+            item.fit(self.seen, now, renderer)
+        for label in self.labels:
+            label.along.fit(self.seen, now, renderer)
+
+    def ticks_moved(self) -> bool:
+        """Whether the tick locators give other ticks at the panel's new size."""
+        ax = self.ax
+        now: list[np.ndarray] = []
+        if ax.axison:
+            for axis in (ax.xaxis, ax.yaxis):
+                if axis.get_visible():
+                    now += [axis.get_majorticklocs(), axis.get_minorticklocs()]
+        return len(now) != len(self.locs) or any(
+            len(a) != len(b) or not np.array_equal(a, b)
+            for a, b in zip(now, self.locs, strict=True)
+        )
+
+
+def _text_element(text: Any, renderer: Any) -> _Element:
+    extent = text.get_window_extent(renderer)  # also updates an annotation's position
+    x, y = text.get_transform().transform(text.get_unitless_position())
+    return _Element(text, "text", extent, (float(x), float(y)))
+
+
+def _offset_element(
+    axis: Any, across: int, ticks: list[_Element], renderer: Any, dpi: float, seen: tuple
+) -> _Element:
+    """The '1e6' offset text, where ``Axis.draw`` puts it: right end of the x axis
+    below its tick labels, left end above the y axis."""
+    size = axis.offsetText.get_window_extent(renderer)
+    pad = axis.OFFSETTEXTPAD * dpi / 72
+    if across == 1:
+        below = min([t.span(1, seen[3])[0] for t in ticks] + [0.0]) - pad
+        return _pinned((1.0, 0.0), (0.0, below), (-size.width, 0.0, -size.height, 0.0))
+    return _pinned((0.0, 1.0), (0.0, pad), (0.0, size.width, 0.0, size.height))
+
+
+def _figure_edges(fig: Figure, renderer: Any) -> list[float]:
+    """Room (pixels) taken along each figure edge (left, right, bottom, top) by
+    figure legends and texts (suptitle...), each against its nearest edge."""
+    width, height = fig.bbox.width, fig.bbox.height
+    edges = [0.0, 0.0, 0.0, 0.0]
+    for artist in [*fig.legends, *fig.texts]:
+        if not (artist.get_visible() and artist.get_in_layout()):
+            continue
+        if hasattr(artist, "get_text") and not artist.get_text():
+            continue
+        box = artist.get_window_extent(renderer)
+        room = [box.x1, width - box.x0, box.y1, height - box.y0]
+        side = _OUTSIDE.get(getattr(artist, "_outside_loc", None) or "")  # legend "outside ..."
+        if side is None:
+            side = int(np.argmin(room))
+        edges[side] = max(edges[side], room[side])
+    return edges
+
+
+def _solve(
+    panels: Sequence[_Panel],
+    dim: int,
+    ratios: np.ndarray,
+    total: float,
+    edges: tuple[float, float],
+    pad: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (pixels) of each grid cell along ``dim``, cells ordered from
+    the figure's left (or bottom) edge, leaving each panel room for its texts.
+
+    A fixed-point iteration on the margins: a cell's margin is what its panels'
+    texts need at the panel size the margins leave (texts in data coordinates
+    move with the panel); it settles in two or three rounds.
+    """
+    n = len(ratios)
+    gap = 2 * max(pad, _PANEL_SPACE * total / (2 * n))
+    spans = []
+    for panel in panels:
+        cells = panel.cells[dim]
+        first, last = cells.start, cells.stop - 1
+        if dim == 1:  # grid rows count from the top
+            first, last = n - 1 - last, n - 1 - first
+        spans.append((panel, first, last))
+    before, after = np.zeros(n), np.zeros(n)
+    for panel, first, last in spans:
+        size = panel.seen[2 * dim + 1]
+        lo, hi = panel.span(dim, size)
+        before[first] = max(before[first], -lo)
+        after[last] = max(after[last], hi - size)
+    floor = _MIN_PANEL_SHARE * total / ratios.sum()
+    starts, ends = np.zeros(n), np.zeros(n)
+    for _ in range(50):
+        free = total - sum(edges) - 2 * pad - before.sum() - after.sum() - (n - 1) * gap
+        unit = max(free / ratios.sum(), floor)
+        x = edges[0] + pad
+        for c in range(n):
+            x += before[c]
+            starts[c] = x
+            x += ratios[c] * unit
+            ends[c] = x
+            x += after[c] + gap
+        new_before, new_after = np.zeros(n), np.zeros(n)
+        for panel, first, last in spans:
+            size = ends[last] - starts[first]
+            lo, hi = panel.span(dim, size)
+            new_before[first] = max(new_before[first], -lo)
+            new_after[last] = max(new_after[last], hi - size)
+        done = max(np.abs(new_before - before).max(), np.abs(new_after - after).max()) < 0.01
+        before, after = new_before, new_after
+        if done:
+            break
+    return starts, ends
+
+
+class _TextMarginLayout(LayoutEngine):
+    """Layout engine: each panel's margins sized from the texts drawn around it.
+
+    At draw time, the texts that need room around the panels of the figure's
+    grid (tick labels, axis labels, titles, texts and annotations, legends;
+    figure legends and texts along the figure edges) are measured once with
+    the renderer's text metrics, which the draw then reuses; the panels are
+    then placed so that nothing is cut at the figure's edges and nothing
+    overlaps a neighbouring panel's texts, with the padding of constrained
+    layout. Each element's extent is modelled as linear in its panel's size
+    (texts in data or axes coordinates move with the panel), fitted from two
+    placements, so the panels are placed exactly without measuring again;
+    only tick locators that pick other ticks at the final size (``'auto'``
+    ticks) have their panel measured again.
+
+    Cost, on the report's 16 figures (real data, CPU): about 0.25 s on top of
+    drawing without a layout engine, against 0.7 s for constrained layout,
+    which computes each panel's full tight bounding box twice per draw (tick
+    labels, spines, titles, texts) and solves a constraint system.
+
+    Figures it does not handle (axes off the grid such as colorbars or insets,
+    nested grids, subfigures) are laid out by constrained layout instead.
+    """
+
+    _adjust_compatible = False
+    _colorbar_gridspec = False
+
+    def __init__(self, *, pad: float = _PAD_POINTS) -> None:
+        super().__init__()
+        self._params = {"pad": pad}
+
+    def set(self, *, pad: float | None = None) -> None:
+        """Set the padding (points) around texts and at the figure edges."""
+        if pad is not None:
+            self._params["pad"] = pad
+
+    def execute(self, fig: Figure) -> None:
+        """Place the panels of ``fig`` (called by ``Figure.draw``)."""
+        from matplotlib.gridspec import GridSpec
+        from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+        axes = [ax for ax in fig.axes if ax.get_in_layout()]
+        specs = [ax.get_subplotspec() for ax in axes]
+        grids = {id(s.get_gridspec()) for s in specs if s is not None}
+        if not axes:
+            return
+        grid = specs[0].get_gridspec() if specs[0] is not None else None
+        if None in specs or len(grids) > 1 or type(grid) is not GridSpec or fig.subfigs:
+            ConstrainedLayoutEngine().execute(fig)
+            return
+        try:
+            self._lay_out(fig, axes, grid)
+        except Exception:
+            # The engine reads a few private matplotlib attributes (see the helpers
+            # below): should a matplotlib release change them, the figure is laid
+            # out by constrained layout, as before, rather than not drawn.
+            logger.debug("text-margin layout failed: constrained layout instead", exc_info=True)
+            ConstrainedLayoutEngine().execute(fig)
+
+    def _lay_out(self, fig: Figure, axes: list[Axes], grid: Any) -> None:
+        renderer = fig._get_renderer()  # as matplotlib's own layout engines do
+        panels = [_Panel(ax) for ax in axes]
+        for panel in panels:
+            if panel.ax.get_visible():
+                panel.measure(renderer)
+        edges = _figure_edges(fig, renderer)
+        pad = self._params["pad"] * fig.dpi / 72
+        ncols = grid.get_geometry()[1]
+        widths = np.asarray(grid.get_width_ratios() or [1.0] * ncols, dtype=float)
+        for attempt in range(3):
+            self._place(fig, panels, grid, widths, edges, pad)
+            for panel in panels:  # anchors seen at a second geometry: the model is exact
+                panel.refit(renderer)
+            self._place(fig, panels, grid, widths, edges, pad)
+            moved = [p for p in panels if p.ax.get_visible() and p.ticks_moved()]
+            if not moved or attempt == 2:
+                break
+            for panel in moved:  # tick locators that depend on the panel size
+                panel.measure(renderer)
+
+    @staticmethod
+    def _place(
+        fig: Figure,
+        panels: Sequence[_Panel],
+        grid: Any,
+        widths: np.ndarray,
+        edges: list[float],
+        pad: float,
+    ) -> None:
+        """Set each panel's position from the cells solved along both dimensions."""
+        width, height = fig.bbox.width, fig.bbox.height
+        nrows, _ = grid.get_geometry()
+        heights = np.asarray(grid.get_height_ratios() or [1.0] * nrows, dtype=float)[::-1]
+        xs = _solve(panels, 0, widths, width, (edges[0], edges[1]), pad)
+        ys = _solve(panels, 1, heights, height, (edges[2], edges[3]), pad)
+        for panel in panels:
+            cols, rows = panel.cells
+            box = Bbox.from_extents(
+                xs[0][cols.start] / width,
+                ys[0][nrows - rows.stop] / height,
+                xs[1][cols.stop - 1] / width,
+                ys[1][nrows - 1 - rows.start] / height,
+            )
+            panel.ax.set_position(box)
+            panel.ax.set_in_layout(True)  # set_position takes an Axes out of layouts
+
+
 def _new_figure(width: float, height: float) -> Figure:
-    return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    return Figure(figsize=(width, height), dpi=DPI, layout=_TextMarginLayout())
 
 
 def render_png(fig: Figure, *, dpi: int = DPI) -> bytes:
@@ -711,6 +1194,9 @@ def plot_findings(findings: pd.DataFrame, *, tr: Translator, fig: Figure | None 
 # ---------------------------------------------------------------------------
 
 
+_MONEY_FEATURES = (S.MONETARY, S.AVG_ORDER_VALUE)
+
+
 def plot_feature_histograms(
     hists: FeatureHistograms, *, tr: Translator, fig: Figure | None = None
 ) -> Figure:
@@ -750,11 +1236,14 @@ def plot_feature_histograms(
                     label = tr.t("axis.transformed", label=tr.variable(feat.feature, unit=False))
                 ax.set_xlabel(label)
                 ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
-                ax.xaxis.set_major_formatter(
-                    _number_formatter(tr)
-                    if i == 0
-                    else FuncFormatter(lambda x, _pos=None: tr.number(x, 1))
-                )
+                if i == 1:
+                    ax.xaxis.set_major_formatter(
+                        FuncFormatter(lambda x, _pos=None: tr.number(x, 1))
+                    )
+                elif feat.feature in _MONEY_FEATURES:  # "£240k": "240,000,000" would collide
+                    ax.xaxis.set_major_formatter(_money_formatter(tr))
+                else:
+                    ax.xaxis.set_major_formatter(_number_formatter(tr))
                 ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
                 ax.yaxis.set_major_formatter(_number_formatter(tr))
                 ax.set_ylim(bottom=0)
