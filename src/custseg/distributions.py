@@ -39,9 +39,8 @@ import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
-import duckdb
 import numpy as np
 import pandas as pd
 
@@ -56,6 +55,9 @@ from custseg.schema import (
     RFM_COLUMNS,
     UNIT_PRICE,
 )
+
+if TYPE_CHECKING:  # the figures' process reads these classes without DuckDB
+    import duckdb
 
 __all__ = [
     "LINE_VARIABLES",
@@ -474,6 +476,8 @@ def _quote(identifier: str) -> str:
 
 def _check_table(con: duckdb.DuckDBPyConnection, table: str, needed: Sequence[str]) -> None:
     """Raise a CustsegError when ``table`` is missing or lacks columns."""
+    import duckdb
+
     if not isinstance(table, str) or not table:
         raise ParameterError(f"table name must be a non-empty string, got {table!r}")
     try:

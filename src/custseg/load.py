@@ -194,9 +194,11 @@ LINES_TABLE_MAX_ROWS = 2_000_000
 """Non-CSV inputs up to this many lines are copied, normalised, into the table ``lines``
 (about 120 bytes a line); larger ones stay a view over the file, streamed by each query."""
 
-FACTS_MIN_ROWS = LINES_TABLE_MAX_ROWS
+FACTS_MIN_ROWS = 0
 """Inputs with more lines than this get a first pass that finds which text cleanups
-any value needs (:func:`_text_facts`); the view then leaves out the others."""
+any value needs (:func:`_text_facts`); the view then leaves out the others. Every
+input does: the pass reads each text column's distinct values only (0.03 s of CPU on
+the real data, which it saves in the normalisation into ``lines``)."""
 
 ROW_NUMBER_COLUMN = "file_row_number"  # DuckDB's name for a parquet line's position
 LINE_ROWS_VIEW = "_lines_rn"
