@@ -194,12 +194,17 @@ def _import_in_background(modules: tuple[str, ...]) -> threading.Thread:
     """
     import importlib
 
+    from custseg import startup
+
     def target() -> None:
-        for name in modules:
-            try:
-                importlib.import_module(name)
-            except Exception:  # the stage that needs it reports the error
-                return
+        try:
+            for name in modules:
+                try:
+                    importlib.import_module(name)
+                except Exception:  # the stage that needs it reports the error
+                    return
+        finally:
+            startup.resume()  # the libraries are in: collections skip them from now on
 
     thread = threading.Thread(target=target, name="custseg-imports", daemon=True)
     thread.start()
@@ -249,55 +254,71 @@ def run(
     date_format: DateFormat = None,
 ) -> None:
     """Run the whole pipeline and write customers.csv, summary.json, report.html and figures/."""
-    # The report's second drawing process starts first, before anything heavy is
-    # imported here (pandas, DuckDB: about 0.6 s), so that its own start-up (an
-    # interpreter, matplotlib: about 1 s of CPU) runs on the other core meanwhile.
-    worker: contextlib.AbstractContextManager = contextlib.nullcontext()
-    if not no_report:
-        from custseg.figure_worker import FigureWorker
+    from custseg import startup
 
-        worker = FigureWorker()
-    with worker as renderer:
-        from custseg.cleaning import CleaningPolicy
-        from custseg.locate import resolve_input
-        from custseg.pipeline import PipelineConfig, parse_k, run_and_write
+    # No cyclic collections until the libraries are imported (the background imports
+    # resume them, see custseg.startup); resumed here too should anything fail first.
+    startup.pause()
+    try:
+        # The report's second drawing process starts first, before anything heavy is
+        # imported here (pandas, DuckDB: about 0.6 s), so that its own start-up (an
+        # interpreter, matplotlib: about 1 s of CPU) runs on the other core meanwhile.
+        worker: contextlib.AbstractContextManager = contextlib.nullcontext()
+        if not no_report:
+            from custseg.figure_worker import FigureWorker
 
-        console = _console()
-        config = PipelineConfig(
-            k=parse_k(k),
-            k_range=(k_min, k_max),
-            seed=seed,
-            features=tuple(f.strip() for f in features.split(",") if f.strip()),
-            transform=transform.value,
-            policy=CleaningPolicy(
-                returns=returns.value, non_product=non_product.value, duplicates=duplicates.value
-            ),
-            as_of=as_of,
-            overrides=_overrides(
-                customer_col, date_col, invoice_col, quantity_col, price_col, amount_col, stock_col
-            ),
-            date_format=date_format,
-            memory_limit=memory_limit,
-            lang=lang.value,
-            figure_format=figure_format.value,
-            report=not no_report,
+            worker = FigureWorker()
+        with worker as renderer:
+            from custseg.cleaning import CleaningPolicy
+            from custseg.locate import resolve_input
+            from custseg.pipeline import PipelineConfig, parse_k, run_and_write
+
+            console = _console()
+            config = PipelineConfig(
+                k=parse_k(k),
+                k_range=(k_min, k_max),
+                seed=seed,
+                features=tuple(f.strip() for f in features.split(",") if f.strip()),
+                transform=transform.value,
+                policy=CleaningPolicy(
+                    returns=returns.value,
+                    non_product=non_product.value,
+                    duplicates=duplicates.value,
+                ),
+                as_of=as_of,
+                overrides=_overrides(
+                    customer_col,
+                    date_col,
+                    invoice_col,
+                    quantity_col,
+                    price_col,
+                    amount_col,
+                    stock_col,
+                ),
+                date_format=date_format,
+                memory_limit=memory_limit,
+                lang=lang.value,
+                figure_format=figure_format.value,
+                report=not no_report,
+            )
+            config.validate()
+            _import_in_background(_MODEL_MODULES + (_REPORT_MODULES if config.report else ()))
+            with console.status("locating the data") as status:
+                resolved = resolve_input(input, progress=None)
+                console.log(f"input: {resolved.path} ({resolved.source})")
+
+                def step(name: str) -> None:
+                    status.update(f"{name}…")
+                    console.log(name)
+
+                result = run_and_write(resolved.path, out, config, progress=step, renderer=renderer)
+        console.print(
+            f"[bold]{result.summary['cleaning']['customers']:,} customers[/bold] in "
+            f"{result.summary['kmeans']['chosen_k']} K-means segments; outputs in {out}/ "
+            f"({result.summary['timings']['total']:.1f} s)"
         )
-        config.validate()
-        _import_in_background(_MODEL_MODULES + (_REPORT_MODULES if config.report else ()))
-        with console.status("locating the data") as status:
-            resolved = resolve_input(input, progress=None)
-            console.log(f"input: {resolved.path} ({resolved.source})")
-
-            def step(name: str) -> None:
-                status.update(f"{name}…")
-                console.log(name)
-
-            result = run_and_write(resolved.path, out, config, progress=step, renderer=renderer)
-    console.print(
-        f"[bold]{result.summary['cleaning']['customers']:,} customers[/bold] in "
-        f"{result.summary['kmeans']['chosen_k']} K-means segments; outputs in {out}/ "
-        f"({result.summary['timings']['total']:.1f} s)"
-    )
+    finally:
+        startup.resume()
 
 
 @app.command("audit")
@@ -424,14 +445,21 @@ def report(
     ] = FigureFormat.png,
 ) -> None:
     """Rebuild report.html and figures/ from a previous run's outputs, without recomputing."""
+    from custseg import startup
     from custseg.figure_worker import FigureWorker
 
     # A second process draws half the figures; it starts first, before the imports
     # below (pandas...), so that its start-up (an interpreter, matplotlib) overlaps
-    # them and the reading of the summary.
+    # them and the reading of the summary. No cyclic collections during those
+    # imports (custseg.startup).
+    startup.pause()
     with FigureWorker() as worker:
-        from custseg.pipeline import rebuild_report
-
+        try:
+            import custseg.plots  # noqa: F401  (the heavy imports, before resuming)
+            import custseg.report_builder  # noqa: F401
+            from custseg.pipeline import rebuild_report
+        finally:
+            startup.resume()
         seconds = rebuild_report(
             directory, lang=lang.value, figure_format=figure_format.value, renderer=worker
         )
@@ -581,11 +609,16 @@ def entry() -> None:
     Every output is written, moved into place and closed by then (the figure
     worker too), so the interpreter's teardown of scikit-learn, matplotlib and
     DuckDB (about half a second) is skipped: the streams are flushed and the
-    process exits with :func:`os._exit`. Tests and other callers use
-    :func:`main`, which returns the code instead.
+    process exits with :func:`os._exit`. It also lets the command pause the
+    cyclic garbage collector while it imports its libraries (:mod:`custseg.startup`).
+    Tests and other callers use :func:`main`, which returns the code instead and
+    leaves the collector alone.
     """
     import os
 
+    from custseg import startup
+
+    startup.enable()  # this process is the command: its start-up may pause the collector
     code = main()
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):

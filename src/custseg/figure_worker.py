@@ -215,14 +215,20 @@ def _worker_main(inbox_fd: int, outbox_fd: int) -> None:  # pragma: no cover  (w
     import traceback
     from multiprocessing.connection import Connection
 
+    from custseg import startup
+
     inbox = Connection(inbox_fd, writable=False)
     outbox = Connection(outbox_fd, readable=False)
+    startup.enable()  # a process of its own
+    startup.pause()  # no cyclic collections while matplotlib and pandas load
     try:
         _worker_warm_up()
     except Exception:
         # drawing would fail the same way: the parent draws everything itself
         outbox.send(("broken", None, traceback.format_exc()))
         return
+    finally:
+        startup.resume()
     outbox.send(("ready", None, None))
     while True:
         try:
