@@ -32,6 +32,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from steps import STEPS  # beside this script (its folder is on sys.path when run)
+
 HERE = Path(__file__).resolve().parent
 # The project's data lives in ../shared/data beside the repository (as in CI).
 REAL_PARQUET = Path(
@@ -42,17 +44,7 @@ REAL_PARQUET = Path(
 )
 REAL_XLSX = Path(os.environ.get("CUSTSEG_BENCH_XLSX", "/tmp/online_retail.xlsx"))
 SIZES = {"10M": 10_000_000, "100M": 100_000_000, "1B": 1_000_000_000}
-ALL_STEPS = (
-    "load",
-    "audit",
-    "features",
-    "features_rfm",
-    "kselect",
-    "cluster",
-    "pipeline",
-    "report",
-    "run",
-)
+ALL_STEPS = STEPS  # what steps.py can measure, in this order
 # The pandas way has no report and no audit beyond df.describe(); its "pipeline" is
 # read + filter + groupby + scale + KMeans loop with silhouette + final KMeans + DBSCAN.
 # Its features are R, F and M: "features" compares them with custseg's eight columns,
