@@ -256,69 +256,58 @@ def run(
     """Run the whole pipeline and write customers.csv, summary.json, report.html and figures/."""
     from custseg import startup
 
-    # No cyclic collections until the libraries are imported (the background imports
-    # resume them, see custseg.startup); resumed here too should anything fail first.
+    # No cyclic collections until the libraries are imported: the background imports
+    # resume them (custseg.startup); an error before then ends the command anyway.
     startup.pause()
-    try:
-        # The report's second drawing process starts first, before anything heavy is
-        # imported here (pandas, DuckDB: about 0.6 s), so that its own start-up (an
-        # interpreter, matplotlib: about 1 s of CPU) runs on the other core meanwhile.
-        worker: contextlib.AbstractContextManager = contextlib.nullcontext()
-        if not no_report:
-            from custseg.figure_worker import FigureWorker
+    # The report's second drawing process starts first, before anything heavy is
+    # imported here (pandas, DuckDB: about 0.6 s), so that its own start-up (an
+    # interpreter, matplotlib: about 1 s of CPU) runs on the other core meanwhile.
+    worker: contextlib.AbstractContextManager = contextlib.nullcontext()
+    if not no_report:
+        from custseg.figure_worker import FigureWorker
 
-            worker = FigureWorker()
-        with worker as renderer:
-            from custseg.cleaning import CleaningPolicy
-            from custseg.locate import resolve_input
-            from custseg.pipeline import PipelineConfig, parse_k, run_and_write
+        worker = FigureWorker()
+    with worker as renderer:
+        from custseg.cleaning import CleaningPolicy
+        from custseg.locate import resolve_input
+        from custseg.pipeline import PipelineConfig, parse_k, run_and_write
 
-            console = _console()
-            config = PipelineConfig(
-                k=parse_k(k),
-                k_range=(k_min, k_max),
-                seed=seed,
-                features=tuple(f.strip() for f in features.split(",") if f.strip()),
-                transform=transform.value,
-                policy=CleaningPolicy(
-                    returns=returns.value,
-                    non_product=non_product.value,
-                    duplicates=duplicates.value,
-                ),
-                as_of=as_of,
-                overrides=_overrides(
-                    customer_col,
-                    date_col,
-                    invoice_col,
-                    quantity_col,
-                    price_col,
-                    amount_col,
-                    stock_col,
-                ),
-                date_format=date_format,
-                memory_limit=memory_limit,
-                lang=lang.value,
-                figure_format=figure_format.value,
-                report=not no_report,
-            )
-            config.validate()
-            _import_in_background(_MODEL_MODULES + (_REPORT_MODULES if config.report else ()))
-            with console.status("locating the data") as status:
-                resolved = resolve_input(input, progress=None)
-                console.log(f"input: {resolved.path} ({resolved.source})")
-
-                def step(name: str) -> None:
-                    status.update(f"{name}…")
-                    console.log(name)
-
-                result = run_and_write(resolved.path, out, config, progress=step, renderer=renderer)
-        console.print(
-            f"[bold]{result.summary['cleaning']['customers']:,} customers[/bold] in "
-            f"{result.summary['kmeans']['chosen_k']} K-means segments; outputs in {out}/ "
-            f"({result.summary['timings']['total']:.1f} s)"
+        console = _console()
+        config = PipelineConfig(
+            k=parse_k(k),
+            k_range=(k_min, k_max),
+            seed=seed,
+            features=tuple(f.strip() for f in features.split(",") if f.strip()),
+            transform=transform.value,
+            policy=CleaningPolicy(
+                returns=returns.value, non_product=non_product.value, duplicates=duplicates.value
+            ),
+            as_of=as_of,
+            overrides=_overrides(
+                customer_col, date_col, invoice_col, quantity_col, price_col, amount_col, stock_col
+            ),
+            date_format=date_format,
+            memory_limit=memory_limit,
+            lang=lang.value,
+            figure_format=figure_format.value,
+            report=not no_report,
         )
-    finally:
-        startup.resume()
+        config.validate()
+        _import_in_background(_MODEL_MODULES + (_REPORT_MODULES if config.report else ()))
+        with console.status("locating the data") as status:
+            resolved = resolve_input(input, progress=None)
+            console.log(f"input: {resolved.path} ({resolved.source})")
+
+            def step(name: str) -> None:
+                status.update(f"{name}…")
+                console.log(name)
+
+            result = run_and_write(resolved.path, out, config, progress=step, renderer=renderer)
+    console.print(
+        f"[bold]{result.summary['cleaning']['customers']:,} customers[/bold] in "
+        f"{result.summary['kmeans']['chosen_k']} K-means segments; outputs in {out}/ "
+        f"({result.summary['timings']['total']:.1f} s)"
+    )
 
 
 @app.command("audit")
@@ -454,12 +443,11 @@ def report(
     # imports (custseg.startup).
     startup.pause()
     with FigureWorker() as worker:
-        try:
-            import custseg.plots  # noqa: F401  (the heavy imports, before resuming)
-            import custseg.report_builder  # noqa: F401
-            from custseg.pipeline import rebuild_report
-        finally:
-            startup.resume()
+        import custseg.plots  # noqa: F401  (the heavy imports, before resuming)
+        import custseg.report_builder  # noqa: F401
+        from custseg.pipeline import rebuild_report
+
+        startup.resume()
         seconds = rebuild_report(
             directory, lang=lang.value, figure_format=figure_format.value, renderer=worker
         )
