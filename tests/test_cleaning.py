@@ -93,7 +93,6 @@ def test_nothing_left_is_a_data_error_naming_each_rule(hand_lines):
 def large_paths(monkeypatch):
     """Every input takes the large-input paths (checked-once view, dedup by position)."""
     monkeypatch.setattr(cleaning_module, "TAGGED_TABLE_MAX_ROWS", 0)
-    monkeypatch.setattr(load_module, "FACTS_MIN_ROWS", 0)
     monkeypatch.setattr(load_module, "LINES_TABLE_MAX_ROWS", 0)
 
 
@@ -176,7 +175,6 @@ def test_dedup_by_position_equals_select_distinct(tmp_path_factory, rows):
         with pytest.MonkeyPatch.context() as mp:
             if large:
                 mp.setattr(cleaning_module, "TAGGED_TABLE_MAX_ROWS", 0)
-                mp.setattr(load_module, "FACTS_MIN_ROWS", 0)
                 mp.setattr(load_module, "LINES_TABLE_MAX_ROWS", 0)
             data = load_transactions(_write(df, path, kind))
             try:

@@ -472,8 +472,8 @@ def test_without_an_invoice_column_each_customer_and_time_is_an_order():
 
 
 # --------------------------------------------------------------------------- large-input view
-# Beyond FACTS_MIN_ROWS lines, one pass finds which normalisations each text
-# column needs, and the view leaves out the others: the loaded values must not change.
+# One pass finds which normalisations each text column needs, and the streamed view
+# leaves out the others: the loaded values must not change.
 
 
 @pytest.fixture
@@ -481,7 +481,6 @@ def streamed(monkeypatch):
     """Load as if the input were large (every input takes the checked-once path)."""
     import custseg.load as load_module
 
-    monkeypatch.setattr(load_module, "FACTS_MIN_ROWS", 0)
     monkeypatch.setattr(load_module, "LINES_TABLE_MAX_ROWS", 0)
 
 
