@@ -327,10 +327,10 @@ def _without_duplicates(
 
     Exactly ``SELECT DISTINCT <line columns>``, without a hash table as wide as all
     the line columns: (1) the hash of a few of every line's columns, sorted, gives
-    the hashes seen more than once (:func:`custseg.engine.create_repeated_table`); (2) only the lines with such a hash are
-    grouped on all their columns, and every copy but the first (by position) is listed
-    in temporary table ``_duplicate_rows``; (3) the result is ``relation`` without the
-    listed positions. A hash shared by different lines only sends them to step (2),
+    the hashes seen more than once (:func:`custseg.engine.create_repeated_table`);
+    (2) only the lines with such a hash are grouped on all their columns, and every
+    copy but the first (by position) is listed in temporary table ``_duplicate_rows``;
+    (3) the result is ``relation`` without the listed positions. A hash shared by different lines only sends them to step (2),
     which compares the columns themselves: the result stays exact.
     """
     cols = ", ".join(S.LINE_COLUMNS)
